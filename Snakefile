@@ -1,0 +1,31 @@
+# The depth and activation study: a student report on deep networks and MNIST, rebuilt as a workflow.
+# Rules live in workflow/rules/, one file per stage; this file only wires them together.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/mlp.smk"
+include: "workflow/rules/cnn.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/targets.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.ex1b.input,
+        rules.ex1c.input,
+        rules.ex1d.input,
+        rules.ex3.input,
+    localrule: True

@@ -1,0 +1,71 @@
+# Helpers shared by the rule files: the grid of every exercise, its merged settings, and the checks
+# that need more than the schema (cross-key limits, targets outside the configured grid).
+
+EXERCISES = config["exercises"]
+ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})
+TRAINING_KEYS = list(config["training"])
+
+
+def check_config():
+    """Checks across keys, before any job runs; each error names the key."""
+    limit = config.get("limit_train")
+    if limit is not None and config["probe"]["size"] > limit:
+        raise ValueError(
+            f"probe.size = {config['probe']['size']} is larger than limit_train = {limit}: "
+            "the probe batch is drawn from the training images"
+        )
+    for name, ex in EXERCISES.items():
+        if ex.get("epochs", config["training"]["epochs"]) == 0 and ex.get("batchnorm"):
+            raise ValueError(f"exercises.{name}: batchnorm with epochs 0 has no batch statistics")
+
+
+check_config()
+
+
+def exercise_seeds(exercise):
+    return EXERCISES[exercise].get("seeds", config["seeds"])
+
+
+def exercise_settings(exercise):
+    """The `training` defaults overridden by the exercise block: what one job of it trains with."""
+    ex = EXERCISES[exercise]
+    return {key: ex.get(key, default) for key, default in config["training"].items()}
+
+
+def check_grid(wildcards):
+    """A target outside the configured grid is an error, not a training run."""
+    ex = EXERCISES[wildcards.exercise]
+    for key, value in (
+        ("activations", wildcards.activation),
+        ("depths", int(wildcards.depth)),
+        ("seeds", int(wildcards.seed)),
+    ):
+        allowed = ex[key] if key != "seeds" else exercise_seeds(wildcards.exercise)
+        if value not in allowed:
+            raise ValueError(
+                f"{value} is not in exercises.{wildcards.exercise}.{key} {allowed}; "
+                "add it to config.yaml to train it"
+            )
+
+
+def mlp_outputs(kind, exercise, depth=None):
+    """Per-job files of one kind (metrics, history, gradients, activations) of an exercise."""
+    ex = EXERCISES[exercise]
+    return expand(
+        getattr(rules.train_mlp.output, kind),
+        exercise=exercise,
+        activation=ex["activations"],
+        depth=ex["depths"] if depth is None else [depth],
+        seed=exercise_seeds(exercise),
+    )
+
+
+def exercises_with(prefix):
+    return [name for name in EXERCISES if name.startswith(prefix)]
+
+
+wildcard_constraints:
+    exercise="|".join(EXERCISES),
+    activation="|".join(ACTIVATIONS),
+    depth=r"\d+",
+    seed=r"\d+",

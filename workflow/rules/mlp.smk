@@ -1,0 +1,28 @@
+def mnist_in_grid(wildcards):
+    check_grid(wildcards)
+    return rules.prepare_data.output.npz
+
+
+rule train_mlp:
+    input:
+        mnist=mnist_in_grid,
+    output:
+        metrics="results/{exercise}/{activation}/depth{depth}/seed{seed}/metrics.csv",
+        history="results/{exercise}/{activation}/depth{depth}/seed{seed}/history.csv",
+        gradients="results/{exercise}/{activation}/depth{depth}/seed{seed}/gradients.csv",
+        activations="results/{exercise}/{activation}/depth{depth}/seed{seed}/activations.csv",
+    params:
+        settings=lambda wildcards: exercise_settings(wildcards.exercise),
+        probe=config["probe"],
+    log:
+        "results/logs/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.tsv"
+    threads: config["threads"]["mlp"]
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/train_mlp.py"

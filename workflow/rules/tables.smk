@@ -1,0 +1,99 @@
+# Aggregation reads only per-job CSVs; tables read only combined CSVs.
+
+# The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
+REPORT_TABLE_NAMES = {
+    "ex1": "ex1b_test_metrics",
+    "ex1d": "ex1d_untrained_metrics",
+    "ex1d_trained": "ex1d_trained_metrics",
+}
+TABLE_EXERCISE = {REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics"): ex for ex in EXERCISES}
+REFERENCE = "workflow/resources/report_values.csv"
+
+
+rule combine_mlp:
+    input:
+        metrics=lambda w: mlp_outputs("metrics", w.exercise),
+        history=lambda w: mlp_outputs("history", w.exercise),
+    output:
+        metrics="results/combined/{exercise}/metrics.csv",
+        history="results/combined/{exercise}/history.csv",
+    log:
+        "results/logs/combine_mlp/{exercise}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/combine.py"
+
+
+rule combine_probe:
+    input:
+        gradients=lambda w: mlp_outputs("gradients", w.exercise, int(w.depth)),
+        activations=lambda w: mlp_outputs("activations", w.exercise, int(w.depth)),
+    output:
+        gradients="results/combined/{exercise}/gradients_depth{depth}.csv",
+        activations="results/combined/{exercise}/activations_depth{depth}.csv",
+    log:
+        "results/logs/combine_probe/{exercise}_depth{depth}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/combine.py"
+
+
+rule combine_cnn:
+    input:
+        metrics=expand(rules.train_cnn.output.metrics, seed=config["cnn"]["seeds"]),
+        history=expand(rules.train_cnn.output.history, seed=config["cnn"]["seeds"]),
+    output:
+        metrics="results/combined/ex3/metrics.csv",
+        history="results/combined/ex3/history.csv",
+    log:
+        "results/logs/combine_cnn.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/combine.py"
+
+
+rule metrics_table:
+    input:
+        metrics=lambda w: expand(rules.combine_mlp.output.metrics, exercise=TABLE_EXERCISE[w.table]),
+        reference=REFERENCE,
+    output:
+        csv="results/tables/{table}.csv",
+        md="results/tables/{table}.md",
+    wildcard_constraints:
+        table="|".join(TABLE_EXERCISE),
+    params:
+        kind="mlp",
+        exercise=lambda w: TABLE_EXERCISE[w.table],
+        title=lambda w: f"Test loss and accuracy: exercise {TABLE_EXERCISE[w.table]}",
+    log:
+        "results/logs/metrics_table/{table}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/table.py"
+
+
+rule cnn_table:
+    input:
+        metrics=rules.combine_cnn.output.metrics,
+        reference=REFERENCE,
+    output:
+        csv="results/tables/ex3_cnn.csv",
+        md="results/tables/ex3_cnn.md",
+    params:
+        kind="cnn",
+        title="Exercise 3: the report's CNN",
+    log:
+        "results/logs/cnn_table.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/table.py"

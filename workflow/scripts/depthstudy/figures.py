@@ -1,0 +1,257 @@
+"""Figures from combined tables: seaborn on tidy frames, no TensorFlow.
+
+Every function takes frames and an output path, so each figure can be drawn without Snakemake.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from depthstudy import formulas  # noqa: E402
+from depthstudy.io import atomic_path  # noqa: E402
+
+ACTIVATION_ORDER = ["relu", "tanh", "sigmoid", "lecun", "selu", "elu", "leaky_relu"]
+LABELS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU"}
+QUANTITY = {"weight_grad": "max |∂L/∂W| (weights)", "activation_grad": "max |∂L/∂z| (pre-activations)"}
+
+
+def style(plot: dict) -> None:
+    sns.set_theme(context=plot.get("context", "notebook"), style="whitegrid", palette=plot.get("palette"))
+
+
+def save(fig, path, plot: dict) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=plot.get("dpi", 120), bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def _order(values) -> list[str]:
+    present = list(dict.fromkeys(values))
+    return [a for a in ACTIVATION_ORDER if a in present] + [a for a in present if a not in ACTIVATION_ORDER]
+
+
+def _colors(activations, plot) -> dict:
+    return dict(zip(activations, sns.color_palette(plot.get("palette"), len(activations)), strict=True))
+
+
+def _layer_ticks(ax, n_layers: int) -> None:
+    ticks = sorted({1, *range(5, n_layers, 5), n_layers})
+    ax.set_xticks(ticks, [str(t) if t < n_layers else "out" for t in ticks])
+
+
+def accuracy_by_depth(metrics: pd.DataFrame, reference: pd.DataFrame | None, out, plot: dict, title: str):
+    """Test accuracy against depth, one line per activation (mean ± sd), report values as crosses."""
+    style(plot)
+    acts = _order(metrics.activation)
+    colors = _colors(acts, plot)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ok = metrics[~metrics.diverged.astype(bool)]
+    if reference is not None:
+        exercise = metrics.exercise.iloc[0]
+        reference = reference[(reference.exercise == exercise) & (reference.metric == "test_accuracy")]
+    sns.lineplot(
+        ok, x="depth", y="test_accuracy", hue="activation", hue_order=acts, palette=colors,
+        errorbar="sd", marker="o", err_style="bars", ax=ax,
+    )  # fmt: skip
+    if reference is not None and not reference.empty:
+        for act, group in reference.groupby("activation"):
+            if act in colors:
+                ax.scatter(group.depth, group.value, marker="X", s=90, color=colors[act], edgecolor="black", zorder=5)
+        ax.scatter([], [], marker="X", s=90, color="grey", edgecolor="black", label="the report")
+    diverged = metrics[metrics.diverged.astype(bool)]
+    for (act, depth), group in diverged.groupby(["activation", "depth"]):
+        ax.annotate(f"{len(group)} diverged", (depth, 0.02), color=colors.get(act, "k"), ha="center", fontsize=8)
+    ax.axhline(0.1135, color="grey", lw=0.8, ls=":", label="always '1' (0.1135)")
+    ax.set(xlabel="hidden layers", ylabel="test accuracy", ylim=(0, 1), title=title)
+    ax.set_xticks(sorted(metrics.depth.unique()))
+    ax.legend(title=None, loc="center left", bbox_to_anchor=(1, 0.5))
+    save(fig, out, plot)
+
+
+def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
+    """Training loss per epoch, one panel per depth, one line per activation (band over seeds)."""
+    style(plot)
+    acts = _order(history.activation)
+    grid = sns.relplot(
+        history, x="epoch", y="loss", hue="activation", hue_order=acts, col="depth", kind="line",
+        errorbar="sd", marker="o", height=3.5, aspect=1.1, palette=_colors(acts, plot),
+    )  # fmt: skip
+    grid.set_titles("{col_name} hidden layers")
+    grid.set_axis_labels("epoch", "training loss")
+    grid.figure.suptitle(title, y=1.04)
+    save(grid.figure, out, plot)
+
+
+def _profile(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame.stat == "max_abs"].assign(value=lambda f: f.value.where(f.value > 0))
+
+
+def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quantities=("weight_grad",)):
+    """Per-layer max gradient (log y), one line per activation, band over seeds.
+
+    Solid: after the last epoch; faint dashed: epoch 0, before any update (when the two differ).
+    """
+    style(plot)
+    data = _profile(gradients)
+    acts = _order(data.activation)
+    colors = _colors(acts, plot)
+    n_layers = int(data.layer.max())
+    final = data[data.epoch == data.groupby(["activation", "seed"]).epoch.transform("max")]
+    initial = data[data.epoch == 0]
+    fig, axes = plt.subplots(1, len(quantities), figsize=(6.5 * len(quantities), 4.5), squeeze=False)
+    for ax, quantity in zip(axes[0], quantities, strict=True):
+        sns.lineplot(
+            final[final.quantity == quantity], x="layer", y="value", hue="activation", hue_order=acts,
+            palette=colors, errorbar=("pi", 100), marker="o", markersize=4, ax=ax,
+        )  # fmt: skip
+        if final.epoch.max() > 0:
+            sns.lineplot(
+                initial[initial.quantity == quantity], x="layer", y="value", hue="activation",
+                hue_order=acts, palette=colors, errorbar=None, alpha=0.35, ls="--", legend=False, ax=ax,
+            )  # fmt: skip
+            ax.plot([], [], color="grey", alpha=0.5, ls="--", label="epoch 0 (untrained)")
+        ax.set_yscale("log")
+        _layer_ticks(ax, n_layers)
+        ax.set(xlabel="layer (1 = first hidden, out = output)", ylabel=QUANTITY[quantity])
+        ax.legend(title=None, fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def gradient_flow(gradients: pd.DataFrame, out, plot: dict, title: str):
+    """Layer x epoch heatmaps of log10 max |∂L/∂W| and |∂L/∂z|, one column per activation."""
+    style(plot)
+    data = _profile(gradients)
+    acts = _order(data.activation)
+    fig, axes = plt.subplots(2, len(acts), figsize=(3.6 * len(acts), 8), squeeze=False)
+    for row, quantity in enumerate(("weight_grad", "activation_grad")):
+        sub = data[data.quantity == quantity]
+        logs = np.log10(sub.groupby(["activation", "layer", "epoch"]).value.mean())
+        finite = logs[np.isfinite(logs)]
+        vmin, vmax = (finite.min(), finite.max()) if len(finite) else (-8, 0)
+        for col, act in enumerate(acts):
+            ax = axes[row, col]
+            table = logs.loc[act].unstack("epoch") if act in logs.index.get_level_values(0) else pd.DataFrame()
+            sns.heatmap(
+                table, ax=ax, vmin=vmin, vmax=vmax, cmap="viridis", cbar=col == len(acts) - 1,
+                cbar_kws={"label": f"log10 {QUANTITY[quantity]}"},
+            )  # fmt: skip
+            ax.set(title=f"{LABELS.get(act, act)}", xlabel="epoch", ylabel="layer" if col == 0 else "")
+            n = len(table)
+            ticks = sorted({0, *range(4, n - 1, 5), n - 1})
+            ax.set_yticks([t + 0.5 for t in ticks], [str(t + 1) if t < n - 1 else "out" for t in ticks], rotation=0)
+    axes[0, 0].annotate("weights", (-0.45, 0.5), xycoords="axes fraction", rotation=90, va="center")
+    axes[1, 0].annotate("pre-activations", (-0.45, 0.5), xycoords="axes fraction", rotation=90, va="center")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def lecun_activation(out, plot: dict):
+    """f and f' of LeCun's scaled tanh and of tanh, with the range of f' marked."""
+    style(plot)
+    x = np.linspace(-6, 6, 601)
+    low, high = formulas.lecun_derivative_range()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    left.plot(x, formulas.lecun(x), label="LeCun: 1.7159 tanh(2x/3) + 0.01x")
+    left.plot(x, np.tanh(x), label="tanh(x)")
+    left.set(xlabel="x", ylabel="f(x)", title="activation")
+    left.legend(fontsize="small")
+    right.plot(x, formulas.lecun_derivative(x), label="LeCun f'(x)")
+    right.plot(x, formulas.tanh_derivative(x), label="tanh'(x)")
+    right.axhspan(low, high, color="C0", alpha=0.08, label=f"range of LeCun f': ({low:g}, {high:.5f}]")
+    right.axhline(high, color="C0", ls=":", lw=1)
+    right.axhline(low, color="C0", ls=":", lw=1)
+    right.axhline(formulas.REPORT_DERIVATIVE_MAX, color="C3", ls="--", lw=1,
+                  label=f"the report's bound {formulas.REPORT_DERIVATIVE_MAX} (a digit slip)")  # fmt: skip
+    right.set(xlabel="x", ylabel="f'(x)", title="derivative", ylim=(0, 1.7))
+    right.legend(fontsize="small", loc="upper right")
+    fig.suptitle("Exercise 1.D: LeCun's scaled tanh against tanh")
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def cnn_curves(history: pd.DataFrame, out, plot: dict, title: str):
+    """Loss and accuracy per epoch for training and validation, band over seeds."""
+    style(plot)
+    long = []
+    for metric in ("loss", "accuracy"):
+        for split, col in (("training", metric), ("validation", f"val_{metric}")):
+            if col in history:
+                long.append(history[["seed", "epoch"]].assign(metric=metric, split=split, value=history[col]))
+    grid = sns.relplot(
+        pd.concat(long), x="epoch", y="value", hue="split", col="metric", kind="line", errorbar="sd",
+        marker="o", facet_kws={"sharey": False}, height=3.8, aspect=1.2,
+    )  # fmt: skip
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle(title, y=1.04)
+    save(grid.figure, out, plot)
+
+
+def dead_units(glorot: pd.DataFrame, he: pd.DataFrame, out, plot: dict, title: str):
+    """Per layer: dead-unit fraction and signal std of ReLU, at epoch 0 and after training, per init."""
+    style(plot)
+    activations = pd.concat([glorot.assign(init="Glorot uniform (ex1)"), he.assign(init="He normal (cure)")])
+    activations = activations[activations.activation == "relu"]
+    data = activations[activations.stat.isin(["dead_fraction", "a_std"])]
+    last = data.groupby(["init", "seed"]).epoch.transform("max")
+    data = data[(data.epoch == 0) | (data.epoch == last)].assign(
+        when=lambda f: np.where(f.epoch == 0, "epoch 0", "after training")
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, stat, label in (
+        (axes[0], "dead_fraction", "share of dead units (0 on every probe image)"),
+        (axes[1], "a_std", "std of the layer's output a (log)"),
+    ):
+        sns.lineplot(
+            data[data.stat == stat], x="layer", y="value", hue="init", style="when", errorbar=("pi", 100),
+            markers=True, ax=ax,
+        )  # fmt: skip
+        ax.set(xlabel="hidden layer", ylabel=label)
+        ax.legend(title=None, fontsize="small")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[1].set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, title: str):
+    """Saturated share per layer, one line per epoch, one panel per activation and depth."""
+    style(plot)
+    data = pd.concat([activations, lecun[lecun.activation == "lecun"]])
+    data = data[(data.stat == "saturated_fraction") & data.value.notna()]
+    acts = _order(data.activation)
+    grid = sns.relplot(
+        data, x="layer", y="value", hue="epoch", col="activation", col_order=acts, row="depth", kind="line",
+        errorbar=None, palette="viridis", height=2.8, aspect=1.3, facet_kws={"sharex": "row"},
+    )  # fmt: skip
+    grid.set_titles("{col_name}, {row_name} hidden layers")
+    grid.set_axis_labels("hidden layer", "saturated share")
+    grid.set(ylim=(-0.02, 1.02))
+    grid.figure.suptitle(title, y=1.03)
+    save(grid.figure, out, plot)
+
+
+def cures_accuracy(metrics: pd.DataFrame, out, plot: dict, title: str):
+    """Test accuracy against depth for ex1 and every cure, error bars over seeds."""
+    style(plot)
+    data = metrics.assign(setting=metrics.exercise + ": " + metrics.activation.map(lambda a: LABELS.get(a, a)))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    sns.lineplot(
+        data[~data.diverged.astype(bool)], x="depth", y="test_accuracy", hue="setting", style="exercise",
+        errorbar="sd", err_style="bars", marker="o", ax=ax,
+    )  # fmt: skip
+    ax.axhline(0.1135, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="hidden layers", ylabel="test accuracy", ylim=(0, 1), title=title)
+    ax.set_xticks(sorted(metrics.depth.unique()))
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize="small")
+    save(fig, out, plot)

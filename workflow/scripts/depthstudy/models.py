@@ -1,0 +1,70 @@
+"""Keras builders: the report's fully connected networks (1.B-1.D) and its CNN (exercise 3)."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from depthstudy.activations import get_activation
+
+N_CLASSES = 10
+
+
+def build_mlp(
+    activation: str,
+    depth: int,
+    width: int = 128,
+    initializer: str = "glorot_uniform",
+    batchnorm: bool = False,
+    name: str | None = None,
+) -> keras.Sequential:
+    """``depth`` hidden Dense layers of ``width`` units and a 10-way softmax, on flat 784-pixel input.
+
+    Each hidden layer is Dense -> (BatchNorm) -> Activation rather than Dense(activation=...), so the
+    pre-activation z is a tensor of its own and the probe can take dL/dz. The parameter count is that
+    of the plain Dense(activation=...) stack.
+    """
+    model = keras.Sequential(name=name or f"mlp_{activation}_depth{depth}")
+    model.add(keras.Input(shape=(28 * 28,), name="pixels"))
+    for i in range(1, depth + 1):
+        model.add(layers.Dense(width, kernel_initializer=initializer, name=f"dense_{i}"))
+        if batchnorm:
+            model.add(layers.BatchNormalization(name=f"batchnorm_{i}"))
+        model.add(layers.Activation(get_activation(activation), name=f"{activation}_{i}"))
+    # The output layer keeps Keras' default init whatever the hidden layers use.
+    model.add(layers.Dense(N_CLASSES, name="output"))
+    model.add(layers.Activation("softmax", name="softmax"))
+    return model
+
+
+def build_cnn(l2: float = 5e-4, name: str = "report_cnn") -> keras.Sequential:
+    """The report's exercise-3 CNN, layer for layer and with its layer names (1,221,450 parameters)."""
+    reg = keras.regularizers.L2(l2)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1), name="image"),
+            layers.Conv2D(32, 3, kernel_regularizer=reg, name="conv2d_1"),
+            layers.BatchNormalization(name="batch_normalization_1"),
+            layers.LeakyReLU(name="leaky_re_lu_1"),
+            layers.Conv2D(64, 3, kernel_regularizer=reg, name="conv2d_2"),
+            layers.BatchNormalization(name="batch_normalization_2"),
+            layers.Dense(64, name="dense_1"),  # applied to every pixel's 64 channels
+            layers.LeakyReLU(name="leaky_re_lu_2"),
+            layers.MaxPooling2D(2, name="max_pooling2d_1"),
+            layers.Dropout(0.25, name="dropout_1"),
+            layers.Flatten(name="flatten_1"),
+            layers.Dense(128, kernel_regularizer=reg, name="dense_2"),
+            layers.BatchNormalization(name="batch_normalization_3"),
+            layers.Dense(128, name="dense_3"),
+            layers.LeakyReLU(name="leaky_re_lu_3"),
+            layers.Dropout(0.5, name="dropout_2"),
+            layers.Dense(N_CLASSES, activation="softmax", name="dense_4"),
+        ],
+        name=name,
+    )
+
+
+def count_params(model: keras.Model) -> tuple[int, int]:
+    """(total, non-trainable) parameter counts, as ``model.summary()`` prints them."""
+    non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
+    return model.count_params(), non_trainable

@@ -1,0 +1,225 @@
+"""Combine per-job CSVs and summarise them, with the report's numbers beside the pipeline's."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from depthstudy.formulas import REPORT_DERIVATIVE_MAX, lecun_derivative_range
+
+# Job folders: results/{exercise}/{activation}/depth{depth}/seed{seed}/ and results/ex3/seed{seed}/.
+MLP_KEYS = ("exercise", "activation", "depth", "seed")
+
+
+def job_keys(path: str | Path) -> dict:
+    """Wildcard values of a per-job file, read back from its folder names."""
+    parts = Path(path).parent.parts
+    if parts[-1].startswith("seed") and parts[-2].startswith("depth"):
+        return dict(exercise=parts[-4], activation=parts[-3], depth=int(parts[-2][5:]), seed=int(parts[-1][4:]))
+    return dict(exercise=parts[-2], seed=int(parts[-1][4:]))
+
+
+def combine(paths: list[str | Path]) -> pd.DataFrame:
+    """Concatenate per-job CSVs, each row tagged with its job's wildcards."""
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path)
+        for key, value in reversed(job_keys(path).items()):
+            if key not in frame.columns:
+                frame.insert(0, key, value)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_sd(values: pd.Series, digits: int = 3) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "n/a"
+    if len(values) == 1:
+        return f"{values.iloc[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
+def summarize(metrics: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per group: seeds, diverged runs, and mean/sd of test loss and accuracy over finished runs."""
+    rows = []
+    for keys, group in metrics.groupby(by, sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        row = dict(zip(by, keys, strict=True))
+        row["seeds"] = len(group)
+        row["diverged"] = int(group["diverged"].astype(bool).sum())
+        for col in ("test_loss", "test_accuracy"):
+            ok = group.loc[~group["diverged"].astype(bool), col]
+            row[f"{col}_mean"] = ok.mean() if len(ok) else math.nan
+            row[f"{col}_sd"] = ok.std(ddof=1) if len(ok) > 1 else math.nan
+            row[col] = mean_sd(ok) if len(ok) else "diverged"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_reference(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"note": str}, keep_default_na=False, na_values={"depth": [""]})
+
+
+def reference_wide(reference: pd.DataFrame, exercise: str) -> pd.DataFrame:
+    """The report's test loss and accuracy for one exercise, one row per activation and depth."""
+    ref = reference[(reference.exercise == exercise) & reference.metric.isin(["test_loss", "test_accuracy"])]
+    wide = ref.pivot_table(index=["activation", "depth"], columns="metric", values="value").reset_index()
+    wide = wide.rename(columns={"test_loss": "report_test_loss", "test_accuracy": "report_test_accuracy"})
+    wide["depth"] = wide["depth"].astype(int)
+    return wide
+
+
+def metrics_table(metrics: pd.DataFrame, reference: pd.DataFrame, exercise: str) -> pd.DataFrame:
+    """The 1.B-style table: per activation and depth, mean ± sd over seeds and the report's values."""
+    table = summarize(metrics, ["activation", "depth"])
+    wide = reference_wide(reference, exercise)
+    if not wide.empty:
+        table = table.merge(wide, on=["activation", "depth"], how="left")
+    else:
+        table["report_test_loss"] = math.nan
+        table["report_test_accuracy"] = math.nan
+    return table.sort_values(["depth", "activation"], key=_activation_order).reset_index(drop=True)
+
+
+def _activation_order(col: pd.Series) -> pd.Series:
+    order = {"relu": 0, "tanh": 1, "sigmoid": 2, "lecun": 3, "selu": 4}
+    return col.map(order).fillna(9) if col.name == "activation" else col
+
+
+def cnn_table(metrics: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Exercise 3: mean ± sd over seeds with the report's numbers beside them."""
+    table = summarize(metrics.assign(model="report CNN"), ["model"])
+    table["params"] = int(metrics["params"].iloc[0])
+    table["non_trainable_params"] = int(metrics["non_trainable_params"].iloc[0])
+    table["epochs"] = int(metrics["epochs"].max())
+    ref = reference[reference.exercise == "ex3"].set_index("metric")["value"]
+    for key in ("test_loss", "test_accuracy", "params", "non_trainable_params"):
+        table[f"report_{key}"] = ref.get(key, math.nan)
+    return table
+
+
+MD_COLUMNS = {
+    "activation": "activation",
+    "depth": "hidden layers",
+    "model": "model",
+    "seeds": "seeds",
+    "diverged": "diverged",
+    "test_loss": "test loss (mean ± sd)",
+    "report_test_loss": "report loss",
+    "test_accuracy": "test accuracy (mean ± sd)",
+    "report_test_accuracy": "report accuracy",
+    "params": "parameters",
+    "report_params": "report parameters",
+}
+
+
+def to_markdown(frame: pd.DataFrame, columns: dict[str, str] | None = None, title: str = "") -> str:
+    """A GitHub-flavoured Markdown table (no tabulate dependency)."""
+    columns = columns or {c: c for c in frame.columns}
+    columns = {k: v for k, v in columns.items() if k in frame.columns}
+
+    def cell(value):
+        if isinstance(value, float):
+            return "" if math.isnan(value) else f"{value:.4g}"
+        return str(value)
+
+    lines = [f"## {title}", ""] if title else []
+    lines.append("| " + " | ".join(columns.values()) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    for _, row in frame.iterrows():
+        lines.append("| " + " | ".join(cell(row[c]) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The report's numbers beside the pipeline's
+
+
+def seed_noise_differs(report: float, values: pd.Series, floor: float) -> bool:
+    """Disagreement beyond seed noise: |report - mean| > 3 sd + floor (floor covers one or two seeds)."""
+    values = values.dropna()
+    if values.empty:
+        return True
+    sd = values.std(ddof=1) if len(values) > 1 else 0.0
+    return abs(report - values.mean()) > 3 * sd + floor
+
+
+def _reason(row: pd.Series, settings: dict) -> str:
+    """One line on the likely cause of a disagreement, from what differs between the two runs."""
+    if row.metric.startswith("derivative"):
+        return "the report's arithmetic: 1.7159 × 2/3 + 0.01 = 1.15393, not 1.55393"
+    if row.exercise == "ex1d":
+        return "untrained networks score at chance; which wrong class wins depends on the random init draw"
+    if row.exercise == "ex3":
+        return f"training length and optimiser: ours {settings.get('cnn', '')}"
+    s = settings.get(row.exercise, {})
+    if row.activation == "relu" and row.depth == 20:
+        return (
+            "20-layer ReLU with Glorot init sits at the edge of trainability: the outcome swings with "
+            f"epochs and learning rate (ours: {s.get('epochs')} epochs, lr {s.get('learning_rate')}, "
+            f"batch {s.get('batch_size')}; the report states neither)"
+        )
+    return (
+        f"training settings: ours {s.get('epochs')} epochs of SGD lr {s.get('learning_rate')}, "
+        f"batch {s.get('batch_size')}; the report does not state its own"
+    )
+
+
+def comparison_with_report(
+    reference: pd.DataFrame, mlp_metrics: pd.DataFrame, cnn_metrics: pd.DataFrame | None, settings: dict
+) -> pd.DataFrame:
+    """Every number of the report beside the pipeline's mean ± sd, flagged where they disagree."""
+    low, high = lecun_derivative_range()
+    rows = []
+    for _, ref in reference.iterrows():
+        if ref.metric == "derivative_max":
+            values = pd.Series([high])
+        elif ref.metric == "derivative_min":
+            values = pd.Series([low])
+        elif ref.exercise == "ex3":
+            if cnn_metrics is None or ref.metric not in cnn_metrics:
+                continue
+            values = cnn_metrics[ref.metric]
+        else:
+            sel = mlp_metrics[
+                (mlp_metrics.exercise == ref.exercise)
+                & (mlp_metrics.activation == ref.activation)
+                & (mlp_metrics.depth == ref.depth)
+            ]
+            if sel.empty:
+                continue
+            values = sel[ref.metric]
+        floor = 0.0 if ref.metric in ("params", "non_trainable_params") else 0.02 * max(1.0, abs(ref.value))
+        if ref.metric.startswith("derivative"):
+            floor = 1e-4
+        row = dict(
+            section=ref.section,
+            exercise=ref.exercise,
+            activation=ref.activation,
+            depth="" if pd.isna(ref.depth) else int(ref.depth),
+            metric=ref.metric,
+            report=ref.value,
+            pipeline=mean_sd(values, 4),
+            seeds=int(values.notna().sum()),
+            differs=seed_noise_differs(ref.value, values, floor),
+        )
+        row["likely_reason"] = _reason(pd.Series(row), settings) if row["differs"] else ""
+        if ref.note:
+            row["likely_reason"] = (row["likely_reason"] + "; " if row["likely_reason"] else "") + ref.note
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_markdown(comparison: pd.DataFrame) -> str:
+    table = comparison.assign(differs=np.where(comparison.differs, "**differs**", "agrees"))
+    header = (
+        "# The report's numbers beside the pipeline's\n\n"
+        "Pipeline: mean ± sd over seeds. *Differs* means |report − mean| > 3 sd + 2 % of the value "
+        "(exact for parameter counts); the last column gives the likely reason. Report derivative "
+        f"bound of LeCun's f': {REPORT_DERIVATIVE_MAX}; computed: {lecun_derivative_range()[1]:.5f}.\n\n"
+    )
+    return header + to_markdown(table)

@@ -1,0 +1,289 @@
+"""Training jobs: one model, one seed, tidy frames out.
+
+Every epoch is one ``model.fit`` call over a permutation drawn from (seed, epoch), and every dropout
+seed is reset from (seed, epoch) too. An epoch therefore computes the same thing whether the job ran
+straight through or was restarted from a checkpoint, and the same seed gives the same numbers on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from depthstudy.data import probe_indices
+from depthstudy.models import build_cnn, build_mlp, count_params
+
+log = logging.getLogger(__name__)
+
+# Keras steps per compiled call: a 40-layer MLP step at batch 128 is a few milliseconds, so one
+# Python round trip per step would cost as much as the step itself.
+STEPS_PER_EXECUTION = 64
+
+
+def configure_tensorflow(threads: int, seed: int) -> str:
+    """Thread pools, determinism, GPU memory growth and seeds; call before any other TF op.
+
+    Returns the device that will train, for the log and ``metrics.csv``.
+    """
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(seed)
+    device = "GPU:0" if gpus else "CPU"
+    log.info("device %s, %d thread(s), seed %d, GPUs visible: %s", device, threads, seed, gpus)
+    return device
+
+
+def flat_pixels(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1).astype("float32") / 255.0
+
+
+def image_tensor(images: np.ndarray) -> np.ndarray:
+    return images[..., None].astype("float32") / 255.0
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
+
+
+def _reseed(model: keras.Model, seed: int, epoch: int) -> None:
+    """Seed everything random in an epoch from (seed, epoch) alone."""
+    epoch_seed = (seed * 100_003 + epoch) % (2**31 - 1)
+    keras.utils.set_random_seed(epoch_seed)
+    for layer in model.layers:
+        generator = getattr(layer, "seed_generator", None)
+        if generator is not None:
+            generator.state.assign(np.array([epoch_seed, 0], dtype=generator.state.dtype))
+
+
+def fit_epochs(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    history: list[dict] | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    on_epoch_end=None,
+) -> tuple[list[dict], bool]:
+    """Train from ``len(history)`` to ``epochs``; returns (history rows, diverged).
+
+    ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
+    turns NaN or infinite ends training with diverged = True instead of an exception.
+    """
+    history = list(history or [])
+    for epoch in range(len(history) + 1, epochs + 1):
+        _reseed(model, seed, epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(len(x))
+        fit = model.fit(
+            x[order],
+            y[order],
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            validation_data=validation,
+            verbose=0,
+        )
+        row = {"epoch": epoch, **{k: float(v[-1]) for k, v in fit.history.items()}}
+        history.append(row)
+        log.info("epoch %d/%d %s", epoch, epochs, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history)
+        if not math.isfinite(row["loss"]):
+            log.warning("loss is %s at epoch %d: training diverged, stopping", row["loss"], epoch)
+            return history, True
+    return history, False
+
+
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, diverged: bool) -> tuple[float, float]:
+    if diverged:
+        return math.nan, math.nan
+    result = model.evaluate(x, y, batch_size=1024, verbose=0, return_dict=True)
+    return float(result["loss"]), float(result["accuracy"])
+
+
+def history_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["epoch", *columns])
+
+
+def train_mlp(
+    arrays: dict[str, np.ndarray],
+    *,
+    exercise: str,
+    activation: str,
+    depth: int,
+    seed: int,
+    settings: dict,
+    probe_size: int,
+    probe_seed: int,
+    threads: int = 1,
+) -> dict[str, pd.DataFrame]:
+    """One MLP job: metrics, history, gradients and activations frames."""
+    from depthstudy.gradients import ProbeRecorder  # needs TF configured first
+
+    device = configure_tensorflow(threads, seed)
+    x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"]
+    x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
+    probe = probe_indices(len(x_train), probe_size, probe_seed)
+
+    model = build_mlp(
+        activation,
+        depth,
+        width=settings["width"],
+        initializer=settings["initializer"],
+        batchnorm=settings["batchnorm"],
+    )
+    model.compile(
+        optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+    recorder = ProbeRecorder(model, x_train[probe], y_train[probe], activation)
+    recorder.record(epoch=0)
+
+    start = time.perf_counter()
+    rows, diverged = fit_epochs(
+        model,
+        x_train,
+        y_train,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        on_epoch_end=lambda epoch, _: recorder.record(epoch),
+    )
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
+    log.info("test loss %.4f, test accuracy %.4f, %.1f s training", test_loss, test_accuracy, seconds)
+    metrics = pd.DataFrame(
+        [
+            dict(
+                exercise=exercise,
+                activation=activation,
+                depth=depth,
+                seed=seed,
+                epochs=len(rows),
+                test_loss=test_loss,
+                test_accuracy=test_accuracy,
+                train_seconds=round(seconds, 3),
+                diverged=diverged,
+                device=device,
+            )
+        ]
+    )
+    return dict(
+        metrics=metrics,
+        history=history_frame(rows, ["loss", "accuracy"]),
+        gradients=recorder.gradients(),
+        activations=recorder.activations(),
+    )
+
+
+def _save_checkpoint(model: keras.Model, rows: list[dict], folder: Path, tag: dict) -> None:
+    """Model (with optimizer state), history and settings after an epoch, swapped in as a whole."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save(tmp / "model.keras")
+    (tmp / "settings.json").write_text(json.dumps(tag, sort_keys=True))
+    pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False)
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(folder: Path, tag: dict) -> tuple[keras.Model, list[dict]] | None:
+    """The checkpoint in ``folder`` if it was written with the same settings and seed."""
+    if not (folder / "history.csv").exists():
+        return None
+    saved = json.loads((folder / "settings.json").read_text())
+    if {**saved, "epochs": None} != {**tag, "epochs": None}:
+        log.warning("ignoring %s: written with other settings %s", folder, saved)
+        return None
+    model = keras.saving.load_model(folder / "model.keras")
+    rows = pd.read_csv(folder / "history.csv").to_dict("records")
+    log.info("resuming from %s after epoch %d", folder, len(rows))
+    return model, rows
+
+
+def train_cnn(
+    arrays: dict[str, np.ndarray],
+    *,
+    seed: int,
+    settings: dict,
+    checkpoint_dir: str | Path,
+    threads: int = 1,
+) -> dict:
+    """One CNN job; resumes from ``checkpoint_dir`` if a killed run left one, removes it when done."""
+    device = configure_tensorflow(threads, seed)
+    checkpoint_dir = Path(checkpoint_dir)
+    x, y = image_tensor(arrays["x_train"]), arrays["y_train"]
+    # The validation split is the last share of the training set; the test set is only evaluated.
+    n_val = int(round(len(x) * settings["validation_split"]))
+    x_train, y_train, x_val, y_val = x[: len(x) - n_val], y[: len(y) - n_val], x[len(x) - n_val :], y[len(y) - n_val :]
+    x_test, y_test = image_tensor(arrays["x_test"]), arrays["y_test"]
+
+    tag = {**settings, "seed": seed, "n_train": len(x)}
+    resumed = _load_checkpoint(checkpoint_dir, tag)
+    if resumed:
+        model, rows = resumed
+    else:
+        model, rows = build_cnn(l2=settings["l2"]), []
+        model.compile(
+            optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    start = time.perf_counter()
+    rows, diverged = fit_epochs(
+        model,
+        x_train,
+        y_train,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        history=rows,
+        validation=(x_val, y_val) if n_val else None,
+        on_epoch_end=lambda _, h: _save_checkpoint(model, h, checkpoint_dir, tag),
+    )
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
+    total, non_trainable = count_params(model)
+    log.info("test loss %.4f, test accuracy %.4f, %.1f s this run", test_loss, test_accuracy, seconds)
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *_, **__: lines.append(line), line_length=100)
+    metrics = pd.DataFrame(
+        [
+            dict(
+                exercise="ex3",
+                seed=seed,
+                epochs=len(rows),
+                test_loss=test_loss,
+                test_accuracy=test_accuracy,
+                train_seconds=round(seconds, 3),
+                resumed_from_epoch=len(resumed[1]) if resumed else 0,
+                diverged=diverged,
+                device=device,
+                params=total,
+                non_trainable_params=non_trainable,
+            )
+        ]
+    )
+    columns = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if n_val else [])
+    return dict(metrics=metrics, history=history_frame(rows, columns), summary="\n".join(lines) + "\n", model=model)

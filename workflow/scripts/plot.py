@@ -1,0 +1,15 @@
+"""Figure rules: read each named input (one CSV or several, concatenated) and call the figure function.
+
+The function is ``depthstudy.figures.<params.figure>``; its frame arguments are named like the inputs.
+"""
+
+import pandas as pd
+
+from depthstudy import figures
+from depthstudy.io import as_list, setup_logging
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup_logging(sm.log[0])
+frames = {name: pd.concat(map(pd.read_csv, as_list(sm.input[name]))) for name in sm.input.keys()}
+draw = getattr(figures, sm.params.figure)
+draw(**frames, out=sm.output[0], plot=sm.params.plot, **sm.params.get("options", {}))

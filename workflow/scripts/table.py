@@ -1,0 +1,17 @@
+"""Table rules: summarise combined CSVs into results/tables/*.csv and *.md."""
+
+import pandas as pd
+
+from depthstudy import tables
+from depthstudy.io import as_list, setup_logging, write_csv, write_text
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup_logging(sm.log[0])
+reference = tables.load_reference(sm.input.reference)
+metrics = pd.concat(map(pd.read_csv, as_list(sm.input.metrics)))
+if sm.params.kind == "cnn":
+    table = tables.cnn_table(metrics, reference)
+else:
+    table = tables.metrics_table(metrics, reference, sm.params.exercise)
+write_csv(table, sm.output.csv)
+write_text(tables.to_markdown(table, tables.MD_COLUMNS, title=sm.params.title), sm.output.md)

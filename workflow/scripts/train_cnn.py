@@ -1,0 +1,23 @@
+"""Rule train_cnn: the report's CNN for one seed, resumable after a kill."""
+
+import shutil
+
+from depthstudy.data import load_prepared
+from depthstudy.io import atomic_path, setup_logging, write_csv, write_text
+from depthstudy.training import train_cnn
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup_logging(sm.log[0])
+result = train_cnn(
+    load_prepared(sm.input.mnist),
+    seed=int(sm.wildcards.seed),
+    settings=sm.params.settings,
+    checkpoint_dir=sm.params.checkpoint_dir,
+    threads=sm.threads,
+)
+with atomic_path(sm.output.model) as tmp:
+    result["model"].save(tmp)
+write_text(result["summary"], sm.output.summary)
+write_csv(result["history"], sm.output.history)
+write_csv(result["metrics"], sm.output.metrics)
+shutil.rmtree(sm.params.checkpoint_dir, ignore_errors=True)
