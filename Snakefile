@@ -19,6 +19,7 @@ include: "workflow/rules/cnn.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"
+include: "workflow/rules/claims.smk"
 
 
 rule all:
@@ -28,4 +29,6 @@ rule all:
         rules.ex1c.input,
         rules.ex1d.input,
         rules.ex3.input,
+        rules.claims.input,
+        rules.comparison_with_report.output,
     localrule: True

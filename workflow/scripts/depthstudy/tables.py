@@ -124,7 +124,9 @@ def to_markdown(frame: pd.DataFrame, columns: dict[str, str] | None = None, titl
 
     def cell(value):
         if isinstance(value, float):
-            return "" if math.isnan(value) else f"{value:.4g}"
+            if math.isnan(value):
+                return ""
+            return f"{value:.0f}" if value.is_integer() and abs(value) >= 100 else f"{value:.4g}"
         return str(value)
 
     lines = [f"## {title}", ""] if title else []
@@ -155,7 +157,11 @@ def _reason(row: pd.Series, settings: dict) -> str:
     if row.exercise == "ex1d":
         return "untrained networks score at chance; which wrong class wins depends on the random init draw"
     if row.exercise == "ex3":
-        return f"training length and optimiser: ours {settings.get('cnn', '')}"
+        c = settings.get("cnn", {})
+        return (
+            f"training length and optimiser: ours {c.get('epochs')} epochs of {c.get('optimizer')} "
+            f"lr {c.get('learning_rate')}, batch {c.get('batch_size')}; the report's run is not stated"
+        )
     s = settings.get(row.exercise, {})
     if row.activation == "relu" and row.depth == 20:
         return (
@@ -203,12 +209,12 @@ def comparison_with_report(
             depth="" if pd.isna(ref.depth) else int(ref.depth),
             metric=ref.metric,
             report=ref.value,
-            pipeline=mean_sd(values, 4),
+            pipeline=mean_sd(values, 0 if ref.metric.endswith("params") else 4),
             seeds=int(values.notna().sum()),
             differs=seed_noise_differs(ref.value, values, floor),
         )
         row["likely_reason"] = _reason(pd.Series(row), settings) if row["differs"] else ""
-        if ref.note:
+        if ref.note and not ref.metric.startswith("derivative"):
             row["likely_reason"] = (row["likely_reason"] + "; " if row["likely_reason"] else "") + ref.note
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,0 +1,14 @@
+"""Rule comparison_with_report: every number of the report beside the pipeline's mean ± sd."""
+
+import pandas as pd
+
+from depthstudy import tables
+from depthstudy.io import as_list, setup_logging, write_csv, write_text
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup_logging(sm.log[0])
+mlp = pd.concat(map(pd.read_csv, as_list(sm.input.mlp)))
+cnn = pd.concat(map(pd.read_csv, as_list(sm.input.cnn))) if sm.input.get("cnn") else None
+table = tables.comparison_with_report(tables.load_reference(sm.input.reference), mlp, cnn, sm.params.settings)
+write_csv(table, sm.output.csv)
+write_text(tables.comparison_markdown(table), sm.output.md)
