@@ -34,11 +34,17 @@ def configure_tensorflow(threads: int, seed: int) -> str:
 
     Returns the device that will train, for the log and ``metrics.csv``.
     """
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # a second job in one process (tests, benchmark): pools are fixed by then
+        log.info("TensorFlow already initialised; keeping its thread pools")
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
-        tf.config.experimental.set_memory_growth(gpu, True)
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass
     tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
     device = "GPU:0" if gpus else "CPU"
@@ -131,8 +137,14 @@ def train_mlp(
     probe_size: int,
     probe_seed: int,
     threads: int = 1,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
+    record: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """One MLP job: metrics, history, gradients and activations frames."""
+    """One MLP job: metrics, history, gradients and activations frames.
+
+    ``steps_per_execution`` and ``record`` exist for the benchmark and the tests, which compare
+    against plain Keras and measure what recording costs.
+    """
     from depthstudy.gradients import ProbeRecorder  # needs TF configured first
 
     device = configure_tensorflow(threads, seed)
@@ -151,10 +163,11 @@ def train_mlp(
         optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
+        steps_per_execution=steps_per_execution,
     )
     recorder = ProbeRecorder(model, x_train[probe], y_train[probe], activation)
-    recorder.record(epoch=0)
+    if record:
+        recorder.record(epoch=0)
 
     start = time.perf_counter()
     rows, diverged = fit_epochs(
@@ -164,7 +177,7 @@ def train_mlp(
         epochs=settings["epochs"],
         batch_size=settings["batch_size"],
         seed=seed,
-        on_epoch_end=lambda epoch, _: recorder.record(epoch),
+        on_epoch_end=(lambda epoch, _: recorder.record(epoch)) if record else None,
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)

@@ -1,0 +1,90 @@
+"""The probe recorder: gradients checked by hand, dead and saturated units on models with known answers."""
+
+import numpy as np
+import pytest
+
+from depthstudy.gradients import ProbeRecorder
+from depthstudy.models import build_mlp
+
+
+def stats(t):
+    t = np.abs(t).ravel()
+    return {"max_abs": t.max(), "mean_abs": t.mean(), "l2": np.sqrt((t**2).sum())}
+
+
+def test_two_layer_gradients_match_a_hand_computation():
+    rng = np.random.default_rng(1)
+    model = build_mlp("relu", 1, width=3)
+    w1, b1 = rng.normal(0, 0.1, (784, 3)), np.array([0.1, -0.2, 0.05])
+    w2, b2 = rng.normal(0, 0.5, (3, 10)), rng.normal(0, 0.1, 10)
+    model.get_layer("dense_1").set_weights([w1, b1])
+    model.get_layer("output").set_weights([w2, b2])
+    x, y = rng.random((4, 784)).astype("float32"), np.array([3, 1, 4, 1])
+
+    recorder = ProbeRecorder(model, x, y, "relu")
+    recorder.record(epoch=0)
+    rows = recorder.gradients()
+
+    z1 = x @ w1 + b1
+    a1 = np.maximum(z1, 0)
+    z2 = a1 @ w2 + b2
+    p = np.exp(z2 - z2.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    dz2 = (p - np.eye(10)[y]) / len(x)  # mean cross-entropy
+    dz1 = (dz2 @ w2.T) * (z1 > 0)
+    expected = {
+        (1, "weight_grad"): x.T @ dz1,
+        (2, "weight_grad"): a1.T @ dz2,
+        (1, "activation_grad"): dz1,
+        (2, "activation_grad"): dz2,
+    }
+    assert len(rows) == 2 * 2 * 3  # layers x quantities x stats
+    assert set(rows.layer_name) == {"hidden_1", "output"}
+    assert rows.set_index(["layer", "layer_name"]).index.unique().tolist() == [(1, "hidden_1"), (2, "output")]
+    for (layer, quantity), grad in expected.items():
+        for stat, value in stats(grad).items():
+            got = rows.query("layer == @layer and quantity == @quantity and stat == @stat").value.item()
+            assert got == pytest.approx(value, rel=2e-4), (layer, quantity, stat)
+
+
+def test_one_row_per_layer_statistic_and_epoch():
+    model = build_mlp("tanh", 4, width=8)
+    x, y = np.random.default_rng(0).random((16, 784)).astype("float32"), np.arange(16) % 10
+    recorder = ProbeRecorder(model, x, y, "tanh")
+    for epoch in range(3):
+        recorder.record(epoch)
+    grads, acts = recorder.gradients(), recorder.activations()
+    assert len(grads) == 3 * 5 * 2 * 3 and np.isfinite(grads.value).all()
+    assert grads.groupby(["epoch", "layer", "quantity", "stat"]).size().eq(1).all()
+    assert sorted(grads.layer.unique()) == [1, 2, 3, 4, 5]
+    assert len(acts) == 3 * 4 * 7 and sorted(acts.layer.unique()) == [1, 2, 3, 4]
+
+
+def test_relu_layer_with_large_negative_bias_is_all_dead():
+    model = build_mlp("relu", 2, width=6)
+    dense = model.get_layer("dense_2")
+    dense.set_weights([dense.get_weights()[0], np.full(6, -100.0)])
+    x = np.random.default_rng(0).random((32, 784)).astype("float32")
+    recorder = ProbeRecorder(model, x, np.zeros(32, int), "relu")
+    recorder.record(0)
+    acts = recorder.activations().set_index(["layer", "stat"]).value
+    assert acts[(2, "dead_fraction")] == 1.0
+    assert acts[(1, "dead_fraction")] < 1.0
+    assert acts[(2, "bias_mean")] == -100.0
+    assert np.isnan(acts[(1, "saturated_fraction")])  # ReLU has no saturated tail
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "lecun"])
+def test_large_inputs_saturate_and_small_ones_do_not(activation):
+    model = build_mlp(activation, 1, width=8)
+    dense = model.get_layer("dense_1")
+    w = np.random.default_rng(0).choice([-1.0, 1.0], (784, 8))
+    dense.set_weights([w * 50, np.zeros(8)])
+    x = np.random.default_rng(1).random((32, 784)).astype("float32")
+    big = ProbeRecorder(model, x, np.zeros(32, int), activation)
+    big.record(0)
+    assert big.activations().query("stat == 'saturated_fraction'").value.item() > 0.95
+    dense.set_weights([w * 1e-5, np.zeros(8)])
+    small = ProbeRecorder(model, x, np.zeros(32, int), activation)
+    small.record(0)
+    assert small.activations().query("stat == 'saturated_fraction'").value.item() == 0.0

@@ -1,0 +1,118 @@
+"""Training: determinism, divergence, equality with plain Keras, and the CNN resuming after a real kill."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, copy_workflow, snakemake
+from depthstudy.training import train_mlp
+
+SETTINGS = dict(
+    width=16, epochs=2, batch_size=32, optimizer="sgd", learning_rate=0.05, initializer="glorot_uniform", batchnorm=False
+)
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    rng = np.random.default_rng(0)
+    # learnable toy data: the label is which image quadrant is brightest, mod 10
+    x = rng.integers(0, 60, (600, 28, 28)).astype(np.uint8)
+    y = rng.integers(0, 10, 600).astype(np.uint8)
+    for i, label in enumerate(y):
+        x[i, label * 2 : label * 2 + 3, :] = 255
+    return {"x_train": x[:500], "y_train": y[:500], "x_test": x[500:], "y_test": y[500:]}
+
+
+def run(arrays, seed=0, **overrides):
+    kw = dict(exercise="t", activation="tanh", depth=3, seed=seed, settings={**SETTINGS}, probe_size=64, probe_seed=0)
+    kw["settings"].update(overrides.pop("settings", {}))
+    return train_mlp(arrays, **{**kw, **overrides})
+
+
+def test_same_seed_gives_identical_outputs(arrays):
+    a, b = run(arrays), run(arrays)
+    for name in ("history", "gradients", "activations"):
+        pd.testing.assert_frame_equal(a[name], b[name])
+    pd.testing.assert_frame_equal(a["metrics"].drop(columns="train_seconds"), b["metrics"].drop(columns="train_seconds"))
+    assert a["metrics"].test_accuracy.item() > 0.3  # it learns the toy task
+
+
+def test_different_seeds_start_from_different_weights(arrays):
+    g0 = run(arrays, seed=0, settings={"epochs": 0})["gradients"]
+    g1 = run(arrays, seed=1, settings={"epochs": 0})["gradients"]
+    assert not np.allclose(g0.value, g1.value)
+
+
+def test_steps_per_execution_changes_speed_not_results(arrays):
+    fast = run(arrays, steps_per_execution=64)
+    plain = run(arrays, steps_per_execution=1)
+    pd.testing.assert_frame_equal(fast["history"], plain["history"], rtol=1e-6)
+    assert fast["metrics"].test_loss.item() == pytest.approx(plain["metrics"].test_loss.item(), rel=1e-6)
+
+
+def test_divergence_ends_the_job_cleanly(arrays):
+    out = run(arrays, activation="relu", settings={"learning_rate": 1e4, "epochs": 3})
+    metrics = out["metrics"].iloc[0]
+    assert bool(metrics.diverged) is True
+    assert np.isnan(metrics.test_loss) and np.isnan(metrics.test_accuracy)
+    assert 1 <= len(out["history"]) <= 3 and not np.isfinite(out["history"].loss.iloc[-1])
+    assert out["gradients"].epoch.max() == len(out["history"])
+
+
+CNN_CONFIG = """
+limit_train: 1200
+limit_test: 300
+probe: {size: 64, seed: 0}
+cnn: {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.001, l2: 0.0005, validation_split: 0.1}
+threads: {mlp: 1, cnn: 1}
+"""
+
+
+def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist_dir):
+    target = "results/ex3/seed0/metrics.csv"
+    runs = {}
+    for name in ("straight", "killed"):
+        work = copy_workflow(tmp_path / name)
+        (work / "tiny.yaml").write_text(CNN_CONFIG)
+        args = ["--cores", "1", target, "--configfile", "tiny.yaml", "--config", f"data_dir={mnist_dir}"]
+        if name == "killed":
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "snakemake", *args],
+                cwd=work,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            history = work / "results/ex3/seed0/resume/history.csv"
+            deadline = time.time() + 300
+            while not history.exists() and time.time() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert history.exists(), "no checkpoint after the first epoch"
+            os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the training job, as a pre-emption would
+            proc.wait()
+            assert not (work / target).exists()
+            assert len(pd.read_csv(history)) < 3
+            # what a user does after a kill: drop the stale lock, then rerun the incomplete job
+            snakemake(work, "--unlock", "--configfile", "tiny.yaml")
+            args = [*args, "--rerun-incomplete"]
+        snakemake(work, *args)
+        runs[name] = work
+    straight = pd.read_csv(runs["straight"] / target)
+    killed = pd.read_csv(runs["killed"] / target)
+    assert killed.resumed_from_epoch.item() >= 1 and straight.resumed_from_epoch.item() == 0
+    cols = ["test_loss", "test_accuracy", "epochs"]
+    pd.testing.assert_frame_equal(straight[cols], killed[cols])
+    pd.testing.assert_frame_equal(
+        pd.read_csv(runs["straight"] / "results/ex3/seed0/history.csv"),
+        pd.read_csv(runs["killed"] / "results/ex3/seed0/history.csv"),
+    )
+    assert not (runs["killed"] / "results/ex3/seed0/resume").exists()  # removed when the job finished
+    assert "resuming from" in (runs["killed"] / "results/logs/train_cnn/seed0.log").read_text()
+
+
