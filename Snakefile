@@ -13,6 +13,15 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    exercise="|".join(EXERCISES),
+    activation="|".join(ACTIVATIONS),
+    depth=r"\d+",
+    seed=r"\d+",
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/mlp.smk"
 include: "workflow/rules/cnn.smk"

@@ -90,7 +90,10 @@ def test_snakemake_refuses_bad_config_before_any_job(tmp_path, args, word):
 
 def test_configfile_with_depth_zero_and_negative_rate_fails_naming_keys(tmp_path):
     work = copy_workflow(tmp_path)
-    for path, value, word in [("exercises.ex1.depths", [0, 5], "depths"), ("training.learning_rate", -1, "learning_rate")]:
+    for path, value, word in [
+        ("exercises.ex1.depths", [0, 5], "depths"),
+        ("training.learning_rate", -1, "learning_rate"),
+    ]:
         (work / "bad.yaml").write_text(yaml.safe_dump(bad(path, value)))
         proc = snakemake(work, "-n", "--cores", "1", "--configfile", "bad.yaml", check=False)
         assert proc.returncode != 0 and re.search(word, proc.stdout), proc.stdout[-2000:]

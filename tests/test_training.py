@@ -10,11 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import copy_workflow, snakemake
 from depthstudy.training import train_mlp
 
 SETTINGS = dict(
-    width=16, epochs=2, batch_size=32, optimizer="sgd", learning_rate=0.05, initializer="glorot_uniform", batchnorm=False
+    width=16,
+    epochs=2,
+    batch_size=32,
+    optimizer="sgd",
+    learning_rate=0.05,
+    initializer="glorot_uniform",
+    batchnorm=False,
 )
 
 
@@ -39,7 +45,9 @@ def test_same_seed_gives_identical_outputs(arrays):
     a, b = run(arrays), run(arrays)
     for name in ("history", "gradients", "activations"):
         pd.testing.assert_frame_equal(a[name], b[name])
-    pd.testing.assert_frame_equal(a["metrics"].drop(columns="train_seconds"), b["metrics"].drop(columns="train_seconds"))
+    pd.testing.assert_frame_equal(
+        a["metrics"].drop(columns="train_seconds"), b["metrics"].drop(columns="train_seconds")
+    )
     assert a["metrics"].test_accuracy.item() > 0.3  # it learns the toy task
 
 
@@ -114,5 +122,3 @@ def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist
     )
     assert not (runs["killed"] / "results/ex3/seed0/resume").exists()  # removed when the job finished
     assert "resuming from" in (runs["killed"] / "results/logs/train_cnn/seed0.log").read_text()
-
-

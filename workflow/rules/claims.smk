@@ -1,18 +1,15 @@
 # Beyond the report: its explanations tested with the probe statistics, and the cures compared.
 
-DEEPEST = max(EXERCISES["ex1"]["depths"]) if "ex1" in EXERCISES else None
-CURES = exercises_with("cure_")
-
-
-def combined(kind, exercise, depths):
-    return expand(getattr(rules.combine_probe.output, kind), exercise=exercise, depth=depths)
-
 
 rule claims_table:
     input:
         metrics=expand(rules.combine_mlp.output.metrics, exercise=["ex1", *CURES]),
         activations=combined("activations", "ex1", DEEPEST)
-        + (combined("activations", "cure_he_init", DEEPEST) if "cure_he_init" in EXERCISES else []),
+        + (
+            combined("activations", "cure_he_init", DEEPEST)
+            if "cure_he_init" in EXERCISES
+            else []
+        ),
         gradients=combined("gradients", "ex1", DEEPEST),
     output:
         csv="results/tables/claims.csv",
@@ -28,19 +25,25 @@ rule claims_table:
 
 rule comparison_with_report:
     input:
-        mlp=expand(rules.combine_mlp.output.metrics, exercise=[e for e in ("ex1", "ex1d") if e in EXERCISES]),
+        mlp=expand(
+            rules.combine_mlp.output.metrics,
+            exercise=[e for e in ("ex1", "ex1d") if e in EXERCISES],
+        ),
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
         csv="results/tables/comparison_with_report.csv",
         md="results/tables/comparison_with_report.md",
-    params:
-        settings={**{ex: exercise_settings(ex) for ex in EXERCISES}, "cnn": config["cnn"]},
     log:
         "results/logs/comparison_with_report.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        settings={
+            **{ex: exercise_settings(ex) for ex in EXERCISES},
+            "cnn": config["cnn"],
+        },
     script:
         "../scripts/comparison.py"
 
@@ -55,15 +58,17 @@ rule plot_dead_units:
             caption="../report/claims_dead_units_relu.rst",
             category="Beyond the report",
         ),
-    params:
-        figure="dead_units",
-        plot=PLOT,
-        options={"title": f"Dying or vanishing? ReLU with {DEEPEST} hidden layers, Glorot vs He init"},
     log:
         "results/logs/plot/claims_dead_units_relu.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="dead_units",
+        plot=PLOT,
+        options={
+            "title": f"Dying or vanishing? ReLU with {DEEPEST} hidden layers, Glorot vs He init"
+        },
     script:
         "../scripts/plot.py"
 
@@ -71,24 +76,28 @@ rule plot_dead_units:
 rule plot_saturation:
     input:
         activations=combined("activations", "ex1", EXERCISES["ex1"]["depths"]),
-        lecun=combined("activations", "ex1d_trained", EXERCISES["ex1d_trained"]["depths"])
-        if "ex1d_trained" in EXERCISES
-        else [],
+        lecun=(
+            combined(
+                "activations", "ex1d_trained", EXERCISES["ex1d_trained"]["depths"]
+            )
+            if "ex1d_trained" in EXERCISES
+            else []
+        ),
     output:
         report(
             f"{FIG}/claims_saturation.png",
             caption="../report/claims_saturation.rst",
             category="Beyond the report",
         ),
-    params:
-        figure="saturation",
-        plot=PLOT,
-        options={"title": "Saturated outputs per layer and epoch (probe batch)"},
     log:
         "results/logs/plot/claims_saturation.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="saturation",
+        plot=PLOT,
+        options={"title": "Saturated outputs per layer and epoch (probe batch)"},
     script:
         "../scripts/plot.py"
 
@@ -102,15 +111,17 @@ rule plot_cures_accuracy:
             caption="../report/cures_accuracy_by_depth.rst",
             category="Beyond the report",
         ),
-    params:
-        figure="cures_accuracy",
-        plot=PLOT,
-        options={"title": "Test accuracy against depth: the report's networks and the cures"},
     log:
         "results/logs/plot/cures_accuracy_by_depth.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="cures_accuracy",
+        plot=PLOT,
+        options={
+            "title": "Test accuracy against depth: the report's networks and the cures"
+        },
     script:
         "../scripts/plot.py"
 

@@ -6,19 +6,19 @@ rule train_cnn:
         history="results/ex3/seed{seed}/history.csv",
         summary="results/ex3/seed{seed}/summary.txt",
         model="results/ex3/seed{seed}/model.keras",
-    params:
-        settings=config["cnn"],
-        # Not an output: it must survive a killed job, which Snakemake cleans up.
-        checkpoint_dir="results/ex3/seed{seed}/resume",
     log:
         "results/logs/train_cnn/seed{seed}.log",
     benchmark:
         "results/benchmarks/train_cnn/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: config["threads"]["cnn"]
     resources:
         mem_mb=6000,
         runtime=240,
-    conda:
-        "../../envs/training.yaml"
+    params:
+        settings=config["cnn"],
+        # Not an output: it must survive a killed job, which Snakemake cleans up.
+        checkpoint_dir="results/ex3/seed{seed}/resume",
     script:
         "../scripts/train_cnn.py"

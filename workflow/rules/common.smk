@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: the grid of every exercise, its merged settings, and the checks
+# Helpers for every stage. The grid of each exercise, its merged settings, and the checks
 # that need more than the schema (cross-key limits, targets outside the configured grid).
 
 EXERCISES = config["exercises"]
@@ -16,7 +16,9 @@ def check_config():
         )
     for name, ex in EXERCISES.items():
         if ex.get("epochs", config["training"]["epochs"]) == 0 and ex.get("batchnorm"):
-            raise ValueError(f"exercises.{name}: batchnorm with epochs 0 has no batch statistics")
+            raise ValueError(
+                f"exercises.{name}: batchnorm with epochs 0 has no batch statistics"
+            )
 
 
 check_config()
@@ -64,8 +66,46 @@ def exercises_with(prefix):
     return [name for name in EXERCISES if name.startswith(prefix)]
 
 
-wildcard_constraints:
-    exercise="|".join(EXERCISES),
-    activation="|".join(ACTIVATIONS),
-    depth=r"\d+",
-    seed=r"\d+",
+def mnist_in_grid(wildcards):
+    check_grid(wildcards)
+    return rules.prepare_data.output.npz
+
+
+PLOT = config["plot"]
+FIG = "results/figures"
+
+
+def train_note(exercise):
+    s = exercise_settings(exercise)
+    return (
+        f"{s['epochs']} epochs, {s['optimizer'].upper()} lr {s['learning_rate']}, batch {s['batch_size']}, "
+        f"width {s['width']}, {len(exercise_seeds(exercise))} seeds"
+    )
+
+
+def depth_figures(name, exercise):
+    return expand(
+        f"{FIG}/{name}_depth{{depth}}.png", depth=EXERCISES[exercise]["depths"]
+    )
+
+
+DEEPEST = max(EXERCISES["ex1"]["depths"]) if "ex1" in EXERCISES else None
+CURES = exercises_with("cure_")
+
+
+def combined(kind, exercise, depths):
+    return expand(
+        getattr(rules.combine_probe.output, kind), exercise=exercise, depth=depths
+    )
+
+
+# The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
+REPORT_TABLE_NAMES = {
+    "ex1": "ex1b_test_metrics",
+    "ex1d": "ex1d_untrained_metrics",
+    "ex1d_trained": "ex1d_trained_metrics",
+}
+TABLE_EXERCISE = {
+    REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics"): ex for ex in EXERCISES
+}
+REFERENCE = "workflow/resources/report_values.csv"

@@ -1,17 +1,6 @@
 # Figures read only combined CSVs; the plot settings reach them as params, so changing one re-runs
 # the figure rules and nothing upstream.
 
-PLOT = config["plot"]
-FIG = "results/figures"
-
-
-def train_note(exercise):
-    s = exercise_settings(exercise)
-    return (
-        f"{s['epochs']} epochs, {s['optimizer'].upper()} lr {s['learning_rate']}, batch {s['batch_size']}, "
-        f"width {s['width']}, {len(exercise_seeds(exercise))} seeds"
-    )
-
 
 rule plot_accuracy_by_depth:
     input:
@@ -23,15 +12,15 @@ rule plot_accuracy_by_depth:
             caption="../report/ex1b_accuracy_by_depth.rst",
             category="1.B Depth and activation",
         ),
-    params:
-        figure="accuracy_by_depth",
-        plot=PLOT,
-        options=lambda w: {"title": f"1.B test accuracy on MNIST ({train_note('ex1')})"},
     log:
         "results/logs/plot/ex1b_accuracy_by_depth.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="accuracy_by_depth",
+        plot=PLOT,
+        options=lambda w: {"title": f"1.B test accuracy on MNIST ({train_note('ex1')})"},
     script:
         "../scripts/plot.py"
 
@@ -45,65 +34,71 @@ rule plot_learning_curves:
             caption="../report/ex1b_learning_curves.rst",
             category="1.B Depth and activation",
         ),
-    params:
-        figure="learning_curves",
-        plot=PLOT,
-        options=lambda w: {"title": f"1.B training loss per epoch ({train_note('ex1')})"},
     log:
         "results/logs/plot/ex1b_learning_curves.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="learning_curves",
+        plot=PLOT,
+        options=lambda w: {
+            "title": f"1.B training loss per epoch ({train_note('ex1')})"
+        },
     script:
         "../scripts/plot.py"
 
 
 rule plot_max_gradient:
     input:
-        gradients=expand(rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True),
+        gradients=expand(
+            rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
+        ),
     output:
         report(
-            FIG + "/ex1c_max_gradient_depth{depth}.png",
+            "results/figures/ex1c_max_gradient_depth{depth}.png",
             caption="../report/ex1c_max_gradient.rst",
             category="1.C Gradients",
             subcategory="max gradient per layer",
         ),
+    log:
+        "results/logs/plot/ex1c_max_gradient_depth{depth}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
     params:
         figure="gradient_profile",
         plot=PLOT,
         options=lambda w: {
             "title": f"1.C largest weight gradient per layer, {w.depth} hidden layers, after training"
         },
-    log:
-        "results/logs/plot/ex1c_max_gradient_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
     script:
         "../scripts/plot.py"
 
 
 rule plot_gradient_flow:
     input:
-        gradients=expand(rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True),
+        gradients=expand(
+            rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
+        ),
     output:
         report(
-            FIG + "/ex1c_gradient_flow_depth{depth}.png",
+            "results/figures/ex1c_gradient_flow_depth{depth}.png",
             caption="../report/ex1c_gradient_flow.rst",
             category="1.C Gradients",
             subcategory="gradient flow over epochs",
         ),
+    log:
+        "results/logs/plot/ex1c_gradient_flow_depth{depth}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
     params:
         figure="gradient_flow",
         plot=PLOT,
         options=lambda w: {
             "title": f"1.C log10 max gradient per layer and epoch, {w.depth} hidden layers (mean over seeds)"
         },
-    log:
-        "results/logs/plot/ex1c_gradient_flow_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
     script:
         "../scripts/plot.py"
 
@@ -115,27 +110,34 @@ rule plot_lecun_activation:
             caption="../report/ex1d_lecun_activation.rst",
             category="1.D LeCun's scaled tanh",
         ),
-    params:
-        figure="lecun_activation",
-        plot=PLOT,
     log:
         "results/logs/plot/ex1d_lecun_activation.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        figure="lecun_activation",
+        plot=PLOT,
     script:
         "../scripts/plot.py"
 
 
 rule plot_untrained_gradients:
     input:
-        gradients=expand(rules.combine_probe.output.gradients, exercise="ex1d", allow_missing=True),
+        gradients=expand(
+            rules.combine_probe.output.gradients, exercise="ex1d", allow_missing=True
+        ),
     output:
         report(
-            FIG + "/ex1d_gradients_depth{depth}.png",
+            "results/figures/ex1d_gradients_depth{depth}.png",
             caption="../report/ex1d_gradients.rst",
             category="1.D LeCun's scaled tanh",
         ),
+    log:
+        "results/logs/plot/ex1d_gradients_depth{depth}.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
     params:
         figure="gradient_profile",
         plot=PLOT,
@@ -143,11 +145,6 @@ rule plot_untrained_gradients:
             "title": f"1.D untrained networks, {w.depth} hidden layers: max gradient per layer",
             "quantities": ["weight_grad", "activation_grad"],
         },
-    log:
-        "results/logs/plot/ex1d_gradients_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
     script:
         "../scripts/plot.py"
 
@@ -161,6 +158,11 @@ rule plot_cnn_curves:
             caption="../report/ex3_training_curves.rst",
             category="3 The CNN",
         ),
+    log:
+        "results/logs/plot/ex3_training_curves.log",
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
     params:
         figure="cnn_curves",
         plot=PLOT,
@@ -168,10 +170,5 @@ rule plot_cnn_curves:
             "title": f"3 the report's CNN: {config['cnn']['epochs']} epochs of {config['cnn']['optimizer']}, "
             f"{len(config['cnn']['seeds'])} seed(s)"
         },
-    log:
-        "results/logs/plot/ex3_training_curves.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
     script:
         "../scripts/plot.py"

@@ -1,8 +1,3 @@
-def mnist_in_grid(wildcards):
-    check_grid(wildcards)
-    return rules.prepare_data.output.npz
-
-
 rule train_mlp:
     input:
         mnist=mnist_in_grid,
@@ -11,18 +6,18 @@ rule train_mlp:
         history="results/{exercise}/{activation}/depth{depth}/seed{seed}/history.csv",
         gradients="results/{exercise}/{activation}/depth{depth}/seed{seed}/gradients.csv",
         activations="results/{exercise}/{activation}/depth{depth}/seed{seed}/activations.csv",
-    params:
-        settings=lambda wildcards: exercise_settings(wildcards.exercise),
-        probe=config["probe"],
     log:
         "results/logs/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: config["threads"]["mlp"]
     resources:
         mem_mb=3000,
         runtime=60,
-    conda:
-        "../../envs/training.yaml"
+    params:
+        settings=lambda wildcards: exercise_settings(wildcards.exercise),
+        probe=config["probe"],
     script:
         "../scripts/train_mlp.py"

@@ -1,14 +1,5 @@
 # Aggregation reads only per-job CSVs; tables read only combined CSVs.
 
-# The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
-REPORT_TABLE_NAMES = {
-    "ex1": "ex1b_test_metrics",
-    "ex1d": "ex1d_untrained_metrics",
-    "ex1d_trained": "ex1d_trained_metrics",
-}
-TABLE_EXERCISE = {REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics"): ex for ex in EXERCISES}
-REFERENCE = "workflow/resources/report_values.csv"
-
 
 rule combine_mlp:
     input:
@@ -60,22 +51,24 @@ rule combine_cnn:
 
 rule metrics_table:
     input:
-        metrics=lambda w: expand(rules.combine_mlp.output.metrics, exercise=TABLE_EXERCISE[w.table]),
+        metrics=lambda w: expand(
+            rules.combine_mlp.output.metrics, exercise=TABLE_EXERCISE[w.table]
+        ),
         reference=REFERENCE,
     output:
         csv="results/tables/{table}.csv",
         md="results/tables/{table}.md",
+    log:
+        "results/logs/metrics_table/{table}.log",
     wildcard_constraints:
         table="|".join(TABLE_EXERCISE),
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
     params:
         kind="mlp",
         exercise=lambda w: TABLE_EXERCISE[w.table],
         title=lambda w: f"Test loss and accuracy: exercise {TABLE_EXERCISE[w.table]}",
-    log:
-        "results/logs/metrics_table/{table}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
     script:
         "../scripts/table.py"
 
@@ -87,13 +80,13 @@ rule cnn_table:
     output:
         csv="results/tables/ex3_cnn.csv",
         md="results/tables/ex3_cnn.md",
-    params:
-        kind="cnn",
-        title="Exercise 3: the report's CNN",
     log:
         "results/logs/cnn_table.log",
     localrule: True
     conda:
         "../../envs/plotting.yaml"
+    params:
+        kind="cnn",
+        title="Exercise 3: the report's CNN",
     script:
         "../scripts/table.py"

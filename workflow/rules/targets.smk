@@ -1,10 +1,6 @@
 # Named targets: one exercise's tables and figures each (`snakemake --cores 4 ex1c`).
 
 
-def depth_figures(name, exercise):
-    return expand(f"{FIG}/{name}_depth{{depth}}.png", depth=EXERCISES[exercise]["depths"])
-
-
 rule ex1b:
     input:
         "results/tables/ex1b_test_metrics.md",

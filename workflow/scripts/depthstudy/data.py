@@ -135,9 +135,7 @@ def check_arrays(arrays: dict[str, np.ndarray], names: dict[str, str]) -> None:
         if x.shape[1:] != (28, 28):
             raise DataError(f"{names[f'x_{split}']}: images are {x.shape[1:]}, expected 28x28")
         if len(x) != len(y):
-            raise DataError(
-                f"{names[f'y_{split}']}: {len(y)} labels for {len(x)} images in {names[f'x_{split}']}"
-            )
+            raise DataError(f"{names[f'y_{split}']}: {len(y)} labels for {len(x)} images in {names[f'x_{split}']}")
         if len(y) and y.max() > 9:
             raise DataError(f"{names[f'y_{split}']}: label {int(y.max())} outside 0-9")
 

@@ -9,9 +9,9 @@ enters its nonlinearity (after BatchNorm where there is one) and a is what comes
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pandas as pd
-import keras
 import tensorflow as tf
 from keras import layers
 
@@ -82,9 +82,7 @@ class ProbeRecorder:
                     h = layer(h, training=False)
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, h))
         kernel_grads, z_grads = tape.gradient(loss, (kernels, zs))
-        grads = tf.stack(
-            [tf.stack([_summaries(g) for g in kernel_grads]), tf.stack([_summaries(g) for g in z_grads])]
-        )
+        grads = tf.stack([tf.stack([_summaries(g) for g in kernel_grads]), tf.stack([_summaries(g) for g in z_grads])])
         hidden = []
         for (dense, _), z, a in zip(self.blocks[:-1], zs[:-1], acts[:-1], strict=True):
             sat = saturated(self.activation, z, a)
@@ -97,9 +95,7 @@ class ProbeRecorder:
                         tf.math.reduce_std(a),
                         # dead unit: output exactly 0 for every probe image
                         tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(a, 0.0), axis=0), tf.float32)),
-                        tf.constant(np.nan, tf.float32)
-                        if sat is None
-                        else tf.reduce_mean(tf.cast(sat, tf.float32)),
+                        tf.constant(np.nan, tf.float32) if sat is None else tf.reduce_mean(tf.cast(sat, tf.float32)),
                         tf.reduce_mean(dense.bias),
                     ]
                 )

@@ -1,0 +1,199 @@
+"""The workflow through snakemake itself: dry runs, real data preparation, the smoke study, the report."""
+
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, copy_workflow, snakemake
+
+TRAINING_RULES = {"prepare_data", "train_mlp", "train_cnn"}
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> number of jobs."""
+    block = output.split("Job stats:", 1)[1]
+    stats = {}
+    for line in block.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        stats[parts[0]] = int(parts[1])
+    return stats
+
+
+def test_lint_passes():
+    proc = snakemake(ROOT, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_default_config_dry_run(tmp_path):
+    stats = job_stats(snakemake(copy_workflow(tmp_path), "-n", "--cores", "4").stdout)
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    expected = sum(
+        len(ex["activations"]) * len(ex["depths"]) * len(ex.get("seeds", config["seeds"]))
+        for ex in config["exercises"].values()
+    )
+    assert stats["train_mlp"] == expected
+    assert stats["train_cnn"] == len(config["cnn"]["seeds"])
+    assert stats["prepare_data"] == 1
+
+
+def test_one_figure_plans_only_what_it_needs(tmp_path):
+    out = snakemake(copy_workflow(tmp_path), "-n", "results/figures/ex1c_max_gradient_depth20.png").stdout
+    assert job_stats(out) == {
+        "prepare_data": 1,
+        "train_mlp": 9,
+        "combine_probe": 1,
+        "plot_max_gradient": 1,
+        "total": 12,
+    }
+    assert set(re.findall(r"depth(\d+)/seed", out)) == {"20"}
+    out = snakemake(copy_workflow(tmp_path / "d"), "-n", "results/figures/ex1d_gradients_depth40.png").stdout
+    assert job_stats(out)["train_mlp"] == 9 and set(re.findall(r"results/(\w+)/\w+/depth(\d+)", out)) == {
+        ("ex1d", "40")
+    }
+
+
+def test_prepare_data_on_real_mnist_and_on_a_corrupted_copy(tmp_path, mnist_dir):
+    work = copy_workflow(tmp_path / "ok")
+    snakemake(work, "--cores", "2", "results/data/mnist.npz", "--config", f"data_dir={mnist_dir}")
+    with np.load(work / "results/data/mnist.npz") as npz:
+        assert npz["x_train"].shape == (60000, 28, 28) and npz["x_train"].dtype == np.uint8
+        assert npz["x_test"].shape == (10000, 28, 28) and npz["y_train"].shape == (60000,)
+    assert "SHA-256 pins" in (work / "results/logs/prepare_data.log").read_text()
+
+    bad = tmp_path / "bad-mnist"
+    bad.mkdir()
+    for f in mnist_dir.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    victim = bad / "t10k-images-idx3-ubyte.gz"
+    victim.write_bytes(gzip.compress(gzip.decompress(victim.read_bytes())[:-100]))
+    work = copy_workflow(tmp_path / "bad")
+    proc = snakemake(work, "--cores", "1", "results/data/mnist.npz", "--config", f"data_dir={bad}", check=False)
+    assert proc.returncode != 0
+    assert "t10k-images-idx3-ubyte.gz" in proc.stdout
+    assert not (work / "results/data/mnist.npz").exists()
+
+
+def test_smoke_study_outputs(smoke_run):
+    results = smoke_run / "results"
+    metrics = pd.read_csv(results / "ex1/relu/depth2/seed0/metrics.csv")
+    assert list(metrics.columns) == [
+        "exercise",
+        "activation",
+        "depth",
+        "seed",
+        "epochs",
+        "test_loss",
+        "test_accuracy",
+        "train_seconds",
+        "diverged",
+        "device",
+    ]
+    grads = pd.read_csv(results / "ex1/tanh/depth6/seed1/gradients.csv")
+    assert sorted(grads.epoch.unique()) == [0, 1, 2] and grads.layer.max() == 7
+    table = pd.read_csv(results / "tables/ex1b_test_metrics.csv")
+    assert len(table) == 6 and (table.seeds == 2).all()
+    assert pd.read_csv(results / "ex1d/lecun/depth6/seed0/history.csv").empty  # untrained
+    cnn = pd.read_csv(results / "tables/ex3_cnn.csv")
+    assert cnn.params.item() == 1_221_450
+    for name in ("claims.md", "comparison_with_report.md"):
+        assert (results / "tables" / name).stat().st_size > 200
+    claims = pd.read_csv(results / "tables/claims.csv")
+    assert set(claims.verdict) <= {"supported", "not supported", "mixed"} and len(claims) == 3
+    figures = sorted(p.name for p in (results / "figures").glob("*.png"))
+    assert "claims_dead_units_relu.png" in figures and "ex1c_gradient_flow_depth6.png" in figures
+
+
+def test_report_holds_every_figure_and_caption(smoke_run):
+    snakemake(smoke_run, "--report", "results/report.html", "--configfile", "tests/config/smoke.yaml")
+    html = (smoke_run / "results/report.html").read_text()
+    for png in (smoke_run / "results/figures").glob("*.png"):
+        assert png.name in html, png.name
+    for caption in (ROOT / "workflow/report").glob("*.rst"):
+        title = caption.read_text().splitlines()[0].strip()
+        assert title in html, (caption.name, title)
+
+
+def test_plotting_change_reruns_figures_only(smoke_run):
+    overlay = smoke_run / "plot-change.yaml"
+    overlay.write_text("plot: {dpi: 61, palette: deep, context: paper}\n")
+    out = snakemake(smoke_run, "-n", "--configfile", "tests/config/smoke.yaml", "plot-change.yaml").stdout
+    stats = job_stats(out)
+    assert any(rule.startswith("plot_") for rule in stats)
+    assert not TRAINING_RULES & set(stats) and not any(r.startswith(("combine", "train")) for r in stats)
+
+
+def test_second_snakemake_in_the_same_folder_is_refused(smoke_run, mnist_dir):
+    args = [
+        "--cores",
+        "1",
+        "--configfile",
+        "tests/config/smoke.yaml",
+        "--config",
+        f"data_dir={mnist_dir}",
+        "--forcerun",
+        "plot_lecun_activation",
+        "results/figures/ex1d_lecun_activation.png",
+    ]
+    first = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=smoke_run, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while not list((smoke_run / ".snakemake/locks").glob("*")) and time.time() < deadline:
+            time.sleep(0.05)
+        second = snakemake(smoke_run, *args, check=False)
+        assert second.returncode != 0 and "Directory cannot be locked" in second.stdout
+    finally:
+        first.wait(timeout=120)
+
+
+def test_sigint_leaves_no_half_written_csv_and_rerun_matches(tmp_path, smoke_run, mnist_dir):
+    work = copy_workflow(tmp_path)
+    args = [
+        "--cores",
+        "2",
+        "results/combined/ex1/metrics.csv",
+        "--configfile",
+        "tests/config/smoke.yaml",
+        "--config",
+        f"data_dir={mnist_dir}",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 300
+    while len(list((work / "results/ex1").glob("*/*/*/metrics.csv"))) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    done = list((work / "results/ex1").glob("*/*/*/*.csv"))
+    for csv in done:
+        pd.read_csv(csv)  # every CSV a later rule could see parses whole
+    assert not list((work / "results").rglob(".*.tmp*")), "temporary files left behind"
+    assert not (work / "results/combined/ex1/metrics.csv").exists()
+    snakemake(work, "--unlock", "--configfile", "tests/config/smoke.yaml")
+    snakemake(work, *args, "--rerun-incomplete")
+    for csv in (smoke_run / "results/ex1").glob("*/*/*/*.csv"):
+        mine = pd.read_csv(work / csv.relative_to(smoke_run))
+        theirs = pd.read_csv(csv)
+        pd.testing.assert_frame_equal(
+            mine.drop(columns="train_seconds", errors="ignore"), theirs.drop(columns="train_seconds", errors="ignore")
+        )
+
+
+@pytest.mark.skipif(os.environ.get("CI") is None and "DEPTHSTUDY_MNIST_DIR" not in os.environ, reason="needs MNIST")
+def test_smoke_config_runs_every_exercise_block(smoke_run):
+    config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
+    for name, ex in config["exercises"].items():
+        for act in ex["activations"]:
+            for depth in ex["depths"]:
+                assert (smoke_run / f"results/{name}/{act}/depth{depth}/seed0/activations.csv").exists()
