@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -49,6 +50,13 @@ def configure_tensorflow(threads: int, seed: int) -> str:
     keras.utils.set_random_seed(seed)
     device = "GPU:0" if gpus else "CPU"
     log.info("device %s, %d thread(s), seed %d, GPUs visible: %s", device, threads, seed, gpus)
+    if "SLURM_JOB_ID" in os.environ:
+        log.info(
+            "slurm job %s on %s, CUDA_VISIBLE_DEVICES=%s",
+            os.environ["SLURM_JOB_ID"],
+            os.environ.get("SLURMD_NODENAME", "?"),
+            os.environ.get("CUDA_VISIBLE_DEVICES"),
+        )
     return device
 
 
