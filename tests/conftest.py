@@ -21,15 +21,36 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes minutes; run with -m slow")
 
 
+KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+
+
+def idx_folder_from_keras_cache(dest: Path) -> Path:
+    """Write Keras' cached MNIST back out as the four IDX files (byte-identical to the originals)."""
+    import gzip
+
+    import numpy as np
+
+    from depthstudy.data import IDX_FILES
+
+    with np.load(KERAS_CACHE) as npz:
+        for key, stem in IDX_FILES.items():
+            array = npz[key]
+            header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+            (dest / f"{stem}.gz").write_bytes(gzip.compress(header + array.astype("uint8").tobytes()))
+    return dest
+
+
 @pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    """The real MNIST IDX folder: $DEPTHSTUDY_MNIST_DIR (CI sets it), else skip with the reason."""
+def mnist_dir(tmp_path_factory) -> Path:
+    """The real MNIST IDX folder: $DEPTHSTUDY_MNIST_DIR (CI sets it), else Keras' cache, else skip."""
     folder = os.environ.get(MNIST_ENV)
     if folder and Path(folder).is_dir():
         return Path(folder).resolve()
     if os.environ.get("CI"):
         pytest.fail(f"{MNIST_ENV} must point at the MNIST IDX folder in CI (got {folder!r})")
-    pytest.skip(f"set {MNIST_ENV} to a folder with the four MNIST IDX files to run this test")
+    if KERAS_CACHE.exists():
+        return idx_folder_from_keras_cache(tmp_path_factory.mktemp("mnist"))
+    pytest.skip(f"no MNIST: set {MNIST_ENV} to a folder with the four IDX files, or run the workflow once online")
 
 
 def copy_workflow(dest: Path) -> Path:

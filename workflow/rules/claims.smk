@@ -12,7 +12,11 @@ rule claims_table:
         ),
         gradients=combined("gradients", "ex1", DEEPEST),
     output:
-        csv="results/tables/claims.csv",
+        csv=report(
+            "results/tables/claims.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         md="results/tables/claims.md",
     log:
         "results/logs/claims_table.log",
@@ -32,7 +36,11 @@ rule comparison_with_report:
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
-        csv="results/tables/comparison_with_report.csv",
+        csv=report(
+            "results/tables/comparison_with_report.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         md="results/tables/comparison_with_report.md",
     log:
         "results/logs/comparison_with_report.log",

@@ -56,7 +56,11 @@ rule metrics_table:
         ),
         reference=REFERENCE,
     output:
-        csv="results/tables/{table}.csv",
+        csv=report(
+            "results/tables/{table}.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         md="results/tables/{table}.md",
     log:
         "results/logs/metrics_table/{table}.log",
@@ -78,7 +82,11 @@ rule cnn_table:
         metrics=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
-        csv="results/tables/ex3_cnn.csv",
+        csv=report(
+            "results/tables/ex3_cnn.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         md="results/tables/ex3_cnn.md",
     log:
         "results/logs/cnn_table.log",

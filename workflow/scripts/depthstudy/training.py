@@ -147,11 +147,13 @@ def train_mlp(
     threads: int = 1,
     steps_per_execution: int = STEPS_PER_EXECUTION,
     record: bool = True,
+    epoch_ends: list[float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One MLP job: metrics, history, gradients and activations frames.
 
-    ``steps_per_execution`` and ``record`` exist for the benchmark and the tests, which compare
-    against plain Keras and measure what recording costs.
+    ``steps_per_execution``, ``record`` and ``epoch_ends`` (perf_counter at each epoch's end,
+    recording included) exist for the benchmark and the tests, which compare against plain Keras
+    and measure what recording costs.
     """
     from depthstudy.gradients import ProbeRecorder  # needs TF configured first
 
@@ -178,6 +180,8 @@ def train_mlp(
         recorder.record(epoch=0)
 
     start = time.perf_counter()
+    if epoch_ends is not None:
+        epoch_ends.append(start)
     rows, diverged = fit_epochs(
         model,
         x_train,
@@ -185,7 +189,7 @@ def train_mlp(
         epochs=settings["epochs"],
         batch_size=settings["batch_size"],
         seed=seed,
-        on_epoch_end=(lambda epoch, _: recorder.record(epoch)) if record else None,
+        on_epoch_end=lambda epoch, _: _after_epoch(recorder if record else None, epoch, epoch_ends),
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
@@ -212,6 +216,13 @@ def train_mlp(
         gradients=recorder.gradients(),
         activations=recorder.activations(),
     )
+
+
+def _after_epoch(recorder, epoch: int, epoch_ends: list[float] | None) -> None:
+    if recorder is not None:
+        recorder.record(epoch)
+    if epoch_ends is not None:
+        epoch_ends.append(time.perf_counter())
 
 
 def _save_checkpoint(model: keras.Model, rows: list[dict], folder: Path, tag: dict) -> None:
@@ -250,6 +261,7 @@ def train_cnn(
     settings: dict,
     checkpoint_dir: str | Path,
     threads: int = 1,
+    epoch_ends: list[float] | None = None,
 ) -> dict:
     """One CNN job; resumes from ``checkpoint_dir`` if a killed run left one, removes it when done."""
     device = configure_tensorflow(threads, seed)
@@ -271,7 +283,14 @@ def train_cnn(
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
+    def checkpoint(_, history):
+        _save_checkpoint(model, history, checkpoint_dir, tag)
+        if epoch_ends is not None:
+            epoch_ends.append(time.perf_counter())
+
     start = time.perf_counter()
+    if epoch_ends is not None:
+        epoch_ends.append(start)
     rows, diverged = fit_epochs(
         model,
         x_train,
@@ -281,7 +300,7 @@ def train_cnn(
         seed=seed,
         history=rows,
         validation=(x_val, y_val) if n_val else None,
-        on_epoch_end=lambda _, h: _save_checkpoint(model, h, checkpoint_dir, tag),
+        on_epoch_end=checkpoint,
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
