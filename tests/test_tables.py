@@ -1,0 +1,127 @@
+"""Table builders, the comparison with the report, and the claims verdicts, on frames with known answers."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from depthstudy import claims, tables
+
+REFERENCE = tables.load_reference(ROOT / "workflow/resources/report_values.csv")
+
+
+def metrics_frame(rows):
+    cols = ["exercise", "activation", "depth", "seed", "test_loss", "test_accuracy", "diverged"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_metrics_table_means_sds_and_report_values():
+    m = metrics_frame(
+        [
+            ("ex1", "relu", 5, 0, 0.30, 0.90, False),
+            ("ex1", "relu", 5, 1, 0.34, 0.92, False),
+            ("ex1", "relu", 5, 2, 0.32, 0.94, False),
+            ("ex1", "sigmoid", 5, 0, 2.30, 0.1135, False),
+        ]
+    )
+    table = tables.metrics_table(m, REFERENCE, "ex1").set_index("activation")
+    assert table.loc["relu", "seeds"] == 3
+    assert table.loc["relu", "test_accuracy_mean"] == pytest.approx(0.92)
+    assert table.loc["relu", "test_accuracy_sd"] == pytest.approx(0.02)
+    assert table.loc["relu", "test_accuracy"] == "0.920 ± 0.020"
+    assert table.loc["relu", "report_test_accuracy"] == 0.908 and table.loc["sigmoid", "report_test_loss"] == 2.3
+    assert math.isnan(table.loc["sigmoid", "test_accuracy_sd"])  # one seed: no sd
+    md = tables.to_markdown(table.reset_index(), tables.MD_COLUMNS)
+    assert "| relu | 5 | 3 | 0 | 0.320 ± 0.020 | 0.323 | 0.920 ± 0.020 | 0.908 |" in md
+
+
+def test_diverged_runs_are_counted_not_averaged_as_zero():
+    m = metrics_frame(
+        [
+            ("x", "relu", 5, 0, np.nan, np.nan, True),
+            ("x", "relu", 5, 1, 0.3, 0.9, False),
+            ("x", "tanh", 5, 0, np.nan, np.nan, True),
+        ]
+    )
+    table = tables.metrics_table(m, REFERENCE, "x").set_index("activation")
+    assert table.loc["relu", "diverged"] == 1 and table.loc["relu", "test_accuracy_mean"] == pytest.approx(0.9)
+    assert table.loc["tanh", "test_accuracy"] == "diverged"
+
+
+def test_combine_tags_rows_with_the_job_wildcards(tmp_path):
+    paths = []
+    for act, seed in (("relu", 0), ("tanh", 1)):
+        folder = tmp_path / "results/ex1" / act / "depth5" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5]}).to_csv(folder / "history.csv", index=False)
+        paths.append(folder / "history.csv")
+    combined = tables.combine(paths)
+    assert list(combined.columns[:4]) == ["exercise", "activation", "depth", "seed"]
+    assert combined.groupby("activation").seed.first().to_dict() == {"relu": 0, "tanh": 1}
+    assert len(combined) == 4
+
+
+def test_comparison_flags_disagreements_beyond_seed_noise():
+    m = metrics_frame(
+        [("ex1", "tanh", 5, s, 0.33, 0.909 + 0.001 * s, False) for s in range(3)]
+        + [("ex1", "relu", 20, s, 0.3, 0.93, False) for s in range(3)]
+    )
+    cmp = tables.comparison_with_report(REFERENCE, m, None, {"ex1": {"epochs": 5, "learning_rate": 0.01}})
+    row = cmp.set_index(["activation", "depth", "metric"])
+    assert not row.loc[("tanh", 5, "test_accuracy"), "differs"]
+    assert row.loc[("relu", 20, "test_accuracy"), "differs"]
+    assert "edge of trainability" in row.loc[("relu", 20, "test_accuracy"), "likely_reason"]
+    bound = cmp[cmp.metric == "derivative_max"].iloc[0]
+    assert bound.differs and "1.15393" in bound.likely_reason
+
+
+def activation_rows(exercise, activation, depth, per_layer):
+    rows = []
+    for seed in (0, 1):
+        for epoch in (0, 5):
+            for layer in range(1, depth + 1):
+                for stat, value in per_layer(epoch, layer).items():
+                    rows.append(dict(exercise=exercise, activation=activation, depth=depth, seed=seed,
+                                     epoch=epoch, layer=layer, stat=stat, value=value))  # fmt: skip
+    return rows
+
+
+def test_claims_verdicts_follow_the_numbers():
+    depth = 4
+    acts = pd.DataFrame(
+        activation_rows(
+            "ex1", "relu", depth, lambda e, layer: {"dead_fraction": 0.02, "bias_mean": 0.001, "a_std": 0.5**layer}
+        )
+        + activation_rows("ex1", "sigmoid", depth, lambda e, layer: {"saturated_fraction": 0.0, "a_mean": 0.5})
+        + activation_rows("ex1", "tanh", depth, lambda e, layer: {"a_mean": 0.01})
+    )
+    grads = pd.DataFrame(
+        [
+            dict(
+                activation=a,
+                depth=depth,
+                seed=s,
+                epoch=0,
+                layer=layer,
+                quantity="activation_grad",
+                stat="max_abs",
+                value=(1e-3 ** (depth - layer)) if a == "sigmoid" else 1.0,
+            )  # fmt: skip
+            for a in ("sigmoid", "tanh")
+            for s in (0, 1)
+            for layer in range(1, depth + 2)
+        ]
+    )
+    m = metrics_frame(
+        [("ex1", "relu", depth, 0, 2.3, 0.11, False), ("cure_he_init", "relu", depth, 0, 0.2, 0.95, False),
+         ("ex1", "tanh", depth, 0, 0.3, 0.93, False), ("cure_selu", "selu", depth, 0, 0.2, 0.96, False)]
+    )  # fmt: skip
+    table = claims.claims_table(m, acts, grads)
+    table.index = ["a", "b", "c"]
+    assert table.loc["a", "verdict"] == "mixed"  # gradients vanish, outputs do not saturate
+    assert table.loc["b", "verdict"] == "not supported" and "vanishing" in table.loc["b", "why"]
+    assert table.loc["c", "verdict"] == "mixed"
+    md = claims.claims_markdown(table.reset_index(drop=True))
+    assert md.count("**Verdict:**") == 3 and "Thresholds:" in md
