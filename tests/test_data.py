@@ -137,3 +137,15 @@ def test_real_mnist_matches_the_pins(mnist_dir):
     assert arrays["x_train"].shape == (60000, 28, 28) and arrays["x_test"].shape == (10000, 28, 28)
     # 0.1135 in the report is the share of the digit 1 among the test labels
     assert np.mean(arrays["y_test"] == 1) == pytest.approx(0.1135)
+
+
+def test_without_data_dir_keras_downloads_or_the_error_says_how_to_get_the_data(tmp_path):
+    """Online (or with Keras' cache) this downloads MNIST; offline it must explain data_dir."""
+    out = tmp_path / "mnist.npz"
+    try:
+        shapes = prepare_mnist(out)
+    except DataError as err:
+        assert "could not be downloaded through Keras" in str(err) and "--config data_dir=" in str(err)
+        assert not out.exists()
+    else:
+        assert shapes["x_train"] == (60000, 28, 28)
