@@ -9,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.ticker  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -55,7 +57,11 @@ def accuracy_by_depth(metrics: pd.DataFrame, reference: pd.DataFrame | None, out
     ok = metrics[~metrics.diverged.astype(bool)]
     if reference is not None:
         exercise = metrics.exercise.iloc[0]
-        reference = reference[(reference.exercise == exercise) & (reference.metric == "test_accuracy")]
+        reference = reference[
+            (reference.exercise == exercise)
+            & (reference.metric == "test_accuracy")
+            & reference.depth.isin(metrics.depth.unique())
+        ]
     sns.lineplot(
         ok, x="depth", y="test_accuracy", hue="activation", hue_order=acts, palette=colors,
         errorbar="sd", marker="o", err_style="bars", ax=ax,
@@ -217,6 +223,7 @@ def dead_units(glorot: pd.DataFrame, he: pd.DataFrame, out, plot: dict, title: s
         )  # fmt: skip
         ax.set(xlabel="hidden layer", ylabel=label)
         ax.legend(title=None, fontsize="small")
+    axes[0].get_legend().remove()
     axes[0].set_ylim(-0.02, 1.02)
     axes[1].set_yscale("log")
     fig.suptitle(title)
@@ -236,6 +243,8 @@ def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, 
     )  # fmt: skip
     grid.set_titles("{col_name}, {row_name} hidden layers")
     grid.set_axis_labels("hidden layer", "saturated share")
+    for ax in grid.axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     grid.set(ylim=(-0.02, 1.02))
     grid.figure.suptitle(title, y=1.03)
     save(grid.figure, out, plot)

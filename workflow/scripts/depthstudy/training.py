@@ -283,6 +283,7 @@ def train_cnn(
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
+
     def checkpoint(_, history):
         _save_checkpoint(model, history, checkpoint_dir, tag)
         if epoch_ends is not None:
