@@ -9,9 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.ticker  # noqa: E402
-
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
