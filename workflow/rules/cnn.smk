@@ -1,6 +1,6 @@
 rule train_cnn:
     input:
-        mnist=rules.prepare_data.output.npz,
+        mnist=mnist_for_cnn,
     output:
         metrics="results/ex3/seed{seed}/metrics.csv",
         history="results/ex3/seed{seed}/history.csv",

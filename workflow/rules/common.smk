@@ -66,6 +66,12 @@ def exercises_with(prefix):
     return [name for name in EXERCISES if name.startswith(prefix)]
 
 
+def mnist_for_cnn(wildcards):
+    if int(wildcards.seed) not in config["cnn"]["seeds"]:
+        raise ValueError(f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']}; add it to config.yaml")
+    return rules.prepare_data.output.npz
+
+
 def mnist_in_grid(wildcards):
     check_grid(wildcards)
     return rules.prepare_data.output.npz
