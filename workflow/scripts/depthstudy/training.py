@@ -93,13 +93,17 @@ def fit_epochs(
     history: list[dict] | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch_end=None,
+    epoch_ends: list[float] | None = None,
 ) -> tuple[list[dict], bool]:
     """Train from ``len(history)`` to ``epochs``; returns (history rows, diverged).
 
     ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
-    turns NaN or infinite ends training with diverged = True instead of an exception.
+    turns NaN or infinite ends training with diverged = True instead of an exception. If given,
+    ``epoch_ends`` receives perf_counter() at the start and after each epoch's ``on_epoch_end``.
     """
     history = list(history or [])
+    if epoch_ends is not None:
+        epoch_ends.append(time.perf_counter())
     for epoch in range(len(history) + 1, epochs + 1):
         _reseed(model, seed, epoch)
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
@@ -117,6 +121,8 @@ def fit_epochs(
         log.info("epoch %d/%d %s", epoch, epochs, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
+        if epoch_ends is not None:
+            epoch_ends.append(time.perf_counter())
         if not math.isfinite(row["loss"]):
             log.warning("loss is %s at epoch %d: training diverged, stopping", row["loss"], epoch)
             return history, True
@@ -180,8 +186,6 @@ def train_mlp(
         recorder.record(epoch=0)
 
     start = time.perf_counter()
-    if epoch_ends is not None:
-        epoch_ends.append(start)
     rows, diverged = fit_epochs(
         model,
         x_train,
@@ -189,7 +193,8 @@ def train_mlp(
         epochs=settings["epochs"],
         batch_size=settings["batch_size"],
         seed=seed,
-        on_epoch_end=lambda epoch, _: _after_epoch(recorder if record else None, epoch, epoch_ends),
+        on_epoch_end=(lambda epoch, _: recorder.record(epoch)) if record else None,
+        epoch_ends=epoch_ends,
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
@@ -216,13 +221,6 @@ def train_mlp(
         gradients=recorder.gradients(),
         activations=recorder.activations(),
     )
-
-
-def _after_epoch(recorder, epoch: int, epoch_ends: list[float] | None) -> None:
-    if recorder is not None:
-        recorder.record(epoch)
-    if epoch_ends is not None:
-        epoch_ends.append(time.perf_counter())
 
 
 def _save_checkpoint(model: keras.Model, rows: list[dict], folder: Path, tag: dict) -> None:
@@ -284,14 +282,7 @@ def train_cnn(
             metrics=["accuracy"],
         )
 
-    def checkpoint(_, history):
-        _save_checkpoint(model, history, checkpoint_dir, tag)
-        if epoch_ends is not None:
-            epoch_ends.append(time.perf_counter())
-
     start = time.perf_counter()
-    if epoch_ends is not None:
-        epoch_ends.append(start)
     rows, diverged = fit_epochs(
         model,
         x_train,
@@ -301,7 +292,8 @@ def train_cnn(
         seed=seed,
         history=rows,
         validation=(x_val, y_val) if n_val else None,
-        on_epoch_end=checkpoint,
+        on_epoch_end=lambda _, h: _save_checkpoint(model, h, checkpoint_dir, tag),
+        epoch_ends=epoch_ends,
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
