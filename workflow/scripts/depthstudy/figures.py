@@ -43,7 +43,8 @@ def _colors(activations, plot) -> dict:
 
 
 def _layer_ticks(ax, n_layers: int) -> None:
-    ticks = sorted({1, *range(5, n_layers, 5), n_layers})
+    # every fifth layer, but none crowding the output's tick
+    ticks = sorted({1, *(t for t in range(5, n_layers, 5) if n_layers - t > 2), n_layers})
     ax.set_xticks(ticks, [str(t) if t < n_layers else "out" for t in ticks])
 
 
@@ -151,7 +152,7 @@ def gradient_flow(gradients: pd.DataFrame, out, plot: dict, title: str):
             )  # fmt: skip
             ax.set(title=f"{LABELS.get(act, act)}", xlabel="epoch", ylabel="layer" if col == 0 else "")
             n = len(table)
-            ticks = sorted({0, *range(4, n - 1, 5), n - 1})
+            ticks = sorted({0, *(t for t in range(4, n - 1, 5) if n - 1 - t > 2), n - 1})
             ax.set_yticks([t + 0.5 for t in ticks], [str(t + 1) if t < n - 1 else "out" for t in ticks], rotation=0)
     axes[0, 0].annotate("weights", (-0.45, 0.5), xycoords="axes fraction", rotation=90, va="center")
     axes[1, 0].annotate("pre-activations", (-0.45, 0.5), xycoords="axes fraction", rotation=90, va="center")
