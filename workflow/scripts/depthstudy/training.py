@@ -68,7 +68,7 @@ def image_tensor(images: np.ndarray) -> np.ndarray:
     return images[..., None].astype("float32") / 255.0
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+def make_optimizer(name: str, learning_rate) -> keras.optimizers.Optimizer:
     return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
 
 
@@ -276,8 +276,14 @@ def train_cnn(
         model, rows = resumed
     else:
         model, rows = build_cnn(l2=settings["l2"]), []
+        learning_rate = settings["learning_rate"]
+        if settings.get("lr_schedule", "constant") == "cosine":
+            # decays to 0 over the whole run; the step count lives in the optimizer, so a resumed
+            # job continues the same curve
+            steps = math.ceil(len(x_train) / settings["batch_size"]) * settings["epochs"]
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
         model.compile(
-            optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
+            optimizer=make_optimizer(settings["optimizer"], learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
