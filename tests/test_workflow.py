@@ -124,10 +124,13 @@ def test_report_holds_every_figure_and_caption(smoke_run):
         assert title in html, (caption.name, title)
 
 
-def test_plotting_change_reruns_figures_only(smoke_run):
+def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
     overlay = smoke_run / "plot-change.yaml"
     overlay.write_text("plot: {dpi: 61, palette: deep, context: paper}\n")
-    out = snakemake(smoke_run, "-n", "--configfile", "tests/config/smoke.yaml", "plot-change.yaml").stdout
+    args = ["--configfile", "tests/config/smoke.yaml", "plot-change.yaml", "--config", f"data_dir={mnist_dir}"]
+    same = job_stats(snakemake(smoke_run, "-n", *args[:2], "--config", f"data_dir={mnist_dir}").stdout + "Job stats:\n")
+    assert same == {}, "the finished smoke run should be up to date"
+    out = snakemake(smoke_run, "-n", *args).stdout
     stats = job_stats(out)
     assert any(rule.startswith("plot_") for rule in stats)
     assert not TRAINING_RULES & set(stats) and not any(r.startswith(("combine", "train")) for r in stats)
