@@ -77,7 +77,9 @@ CNN_CONFIG = """
 limit_train: 1200
 limit_test: 300
 probe: {size: 64, seed: 0}
-cnn: {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.002, lr_schedule: cosine, l2: 0.0005, validation_split: 0.1}
+cnn:
+  {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.002, lr_schedule: cosine, l2: 0.0005,
+   validation_split: 0.1}
 threads: {mlp: 1, cnn: 1}
 """
 
