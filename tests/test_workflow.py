@@ -137,26 +137,20 @@ def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
 
 
 def test_second_snakemake_in_the_same_folder_is_refused(smoke_run, mnist_dir):
-    args = [
-        "--cores",
-        "1",
-        "--configfile",
-        "tests/config/smoke.yaml",
-        "--config",
-        f"data_dir={mnist_dir}",
-        "--forcerun",
-        "plot_lecun_activation",
-        "results/figures/ex1d_lecun_activation.png",
-    ]
+    # the first run retrains the (deterministic) smoke CNN: long enough for the second to collide
+    args = ["--cores", "1", "results/ex3/seed0/metrics.csv", "--configfile", "tests/config/smoke.yaml"]
+    args += ["--config", f"data_dir={mnist_dir}", "--forcerun", "train_cnn"]
     first = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=smoke_run, stdout=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
         while not list((smoke_run / ".snakemake/locks").glob("*")) and time.time() < deadline:
             time.sleep(0.05)
-        second = snakemake(smoke_run, *args, check=False)
-        assert second.returncode != 0 and "Directory cannot be locked" in second.stdout
+        # --rerun-incomplete: get past the incomplete-file check to the lock itself
+        second = snakemake(smoke_run, *args, "--rerun-incomplete", check=False)
+        assert first.poll() is None, "the first run ended before the second could collide"
+        assert second.returncode != 0 and "Directory cannot be locked" in second.stdout, second.stdout[-2000:]
     finally:
-        first.wait(timeout=120)
+        assert first.wait(timeout=300) == 0
 
 
 def test_sigint_leaves_no_half_written_csv_and_rerun_matches(tmp_path, smoke_run, mnist_dir):
