@@ -70,7 +70,7 @@ def cancel_after_first_epoch(work, cancelled):
         time.sleep(0.2)
 
 
-def test_smoke_study_runs_as_slurm_jobs_that_ask_for_a_gpu(cluster, tmp_path, mnist_dir):
+def test_smoke_study_runs_as_slurm_jobs_that_ask_for_a_gpu(cluster, tmp_path, mnist_dir, capsys):
     work = copy_workflow(tmp_path)
     ci_profile(work)
     (work / "small.yaml").write_text(SMALL)
@@ -85,10 +85,10 @@ def test_smoke_study_runs_as_slurm_jobs_that_ask_for_a_gpu(cluster, tmp_path, mn
         cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     out = proc.stdout
-    print(f"slurm smoke run: {time.time() - started:.0f} s")
-    # the CI log shows the Slurm job ids and one GPU request
-    print("\n".join(line for line in out.splitlines() if "SLURM jobid" in line or "CANCELLED" in line))
-    print(next((line[:400] for line in out.splitlines() if "sbatch call" in line and "--gpus=1" in line), ""))
+    with capsys.disabled():  # the CI log shows the Slurm job ids and one GPU request
+        print(f"\nslurm smoke run: {time.time() - started:.0f} s")
+        print("\n".join(line for line in out.splitlines() if "SLURM jobid" in line or "CANCELLED" in line))
+        print(next((line[:400] for line in out.splitlines() if "sbatch call" in line and "--gpus=1" in line), ""))
     assert proc.returncode == 0, out[-5000:]
 
     job_ids = re.findall(r"submitted with SLURM jobid (\d+)", out)
