@@ -126,7 +126,7 @@ def to_markdown(frame: pd.DataFrame, columns: dict[str, str] | None = None, titl
         if isinstance(value, float):
             if math.isnan(value):
                 return ""
-            return f"{value:.0f}" if value.is_integer() and abs(value) >= 100 else f"{value:.4g}"
+            return f"{value:.0f}" if value.is_integer() and abs(value) >= 100 else f"{value:.6g}"
         return str(value)
 
     lines = [f"## {title}", ""] if title else []
