@@ -3,7 +3,6 @@
 
 EXERCISES = config["exercises"]
 ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})
-TRAINING_KEYS = list(config["training"])
 
 
 def check_config():

@@ -17,18 +17,13 @@ from keras import layers
 
 STATS = ("max_abs", "mean_abs", "l2")
 
-# What "saturated" means, per activation, as a test on the output a. sigmoid: a within 0.01 of 0 or 1
-# (f' < 0.0099, 4 % of its peak); tanh and LeCun: the tanh part within 0.01 of +-1 (f' < 2 % of its
-# peak). Activations without a flat tail (ReLU, SELU) have no saturated fraction (NaN).
-SATURATION_RULES = {
-    "sigmoid": "a < 0.01 or a > 0.99",
-    "tanh": "|a| > 0.99",
-    "lecun": "|tanh(2z/3)| > 0.99",
-}
-
 
 def saturated(activation: str, z: tf.Tensor, a: tf.Tensor) -> tf.Tensor | None:
-    """Boolean mask of saturated outputs, or None where saturation is not defined."""
+    """Boolean mask of saturated outputs, or None where saturation is not defined.
+
+    sigmoid: a within 0.01 of 0 or 1 (f' < 0.0099, 4 % of its peak); tanh and LeCun: the tanh part
+    within 0.01 of +-1 (f' < 2 % of its peak). ReLU and SELU have no flat tail: NaN.
+    """
     if activation == "sigmoid":
         return (a < 0.01) | (a > 0.99)
     if activation == "tanh":

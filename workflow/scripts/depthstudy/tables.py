@@ -11,7 +11,6 @@ import pandas as pd
 from depthstudy.formulas import REPORT_DERIVATIVE_MAX, lecun_derivative_range
 
 # Job folders: results/{exercise}/{activation}/depth{depth}/seed{seed}/ and results/ex3/seed{seed}/.
-MLP_KEYS = ("exercise", "activation", "depth", "seed")
 
 
 def job_keys(path: str | Path) -> dict:
