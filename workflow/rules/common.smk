@@ -67,7 +67,9 @@ def exercises_with(prefix):
 
 def mnist_for_cnn(wildcards):
     if int(wildcards.seed) not in config["cnn"]["seeds"]:
-        raise ValueError(f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']}; add it to config.yaml")
+        raise ValueError(
+            f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']}; add it to config.yaml"
+        )
     return rules.prepare_data.output.npz
 
 
