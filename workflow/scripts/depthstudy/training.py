@@ -1,7 +1,7 @@
 """Training jobs: one model, one seed, tidy frames out.
 
-Every epoch is one ``model.fit`` call over a permutation drawn from (seed, epoch), and every dropout
-seed is reset from (seed, epoch) too. An epoch therefore computes the same thing whether the job ran
+A job is one ``model.fit``; epoch e visits the data in a permutation drawn from (seed, e), and every
+dropout seed is reset from (seed, e) too. An epoch therefore computes the same thing whether the job ran
 straight through or was restarted from a checkpoint, and the same seed gives the same numbers on CPU.
 """
 
@@ -82,6 +82,68 @@ def _reseed(model: keras.Model, seed: int, epoch: int) -> None:
             generator.state.assign(np.array([epoch_seed, 0], dtype=generator.state.dtype))
 
 
+class _EpochBatches:
+    """The training set as one ``tf.data`` stream whose order is set before each epoch.
+
+    Batches are gathered from tensors made once, so an epoch costs no copy of the data and no new
+    ``fit`` call; ``set_order`` is called from ``on_epoch_begin``, before Keras opens the epoch's
+    iterator. The last batch of an epoch is the partial one, as with ``fit(x, y, shuffle=False)``.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+        n = len(x)
+        self.order = tf.Variable(tf.range(n, dtype=tf.int64), trainable=False)
+        full, rest = divmod(n, batch_size)
+
+        def batch_indices(_):
+            order = self.order.read_value()
+            batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], [full, batch_size]))
+            if rest:
+                batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size :]))
+            return batches
+
+        indices = tf.data.Dataset.range(1).flat_map(batch_indices)
+        data = tf.data.Dataset.from_tensors((tf.constant(x), tf.constant(y))).repeat()
+        self.dataset = (
+            tf.data.Dataset.zip((indices, data))
+            .map(lambda i, xy: (tf.gather(xy[0], i), tf.gather(xy[1], i)), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE)
+            .apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
+        )
+
+    def set_order(self, order: np.ndarray) -> None:
+        self.order.assign(order)
+
+
+class _Epochs(keras.callbacks.Callback):
+    """Per-epoch work inside one ``fit``: reseeding, history, the caller's hook, divergence."""
+
+    def __init__(self, seed, batches, n, history, on_epoch_end, epoch_ends, epochs):
+        super().__init__()
+        self.seed, self.batches, self.n, self.history = seed, batches, n, history
+        self.hook, self.epoch_ends, self.epochs = on_epoch_end, epoch_ends, epochs
+        self.diverged = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epoch += 1  # Keras counts from 0, the study from 1
+        _reseed(self.model, self.seed, epoch)
+        self.batches.set_order(np.random.default_rng([self.seed, epoch]).permutation(self.n))
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch += 1
+        row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+        self.history.append(row)
+        log.info("epoch %d/%d %s", epoch, self.epochs, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
+        if self.hook is not None:
+            self.hook(epoch, self.history)
+        if self.epoch_ends is not None:
+            self.epoch_ends.append(time.perf_counter())
+        if not math.isfinite(row["loss"]):
+            log.warning("loss is %s at epoch %d: training diverged, stopping", row["loss"], epoch)
+            self.diverged = True
+            self.model.stop_training = True
+
+
 def fit_epochs(
     model: keras.Model,
     x: np.ndarray,
@@ -95,8 +157,10 @@ def fit_epochs(
     on_epoch_end=None,
     epoch_ends: list[float] | None = None,
 ) -> tuple[list[dict], bool]:
-    """Train from ``len(history)`` to ``epochs``; returns (history rows, diverged).
+    """Train from ``len(history)`` to ``epochs`` in one ``model.fit``; returns (history rows, diverged).
 
+    Epoch e visits the training set in the order ``default_rng([seed, e]).permutation``, in batches
+    of ``batch_size``, with every random generator reset from (seed, e) first.
     ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
     turns NaN or infinite ends training with diverged = True instead of an exception. If given,
     ``epoch_ends`` receives perf_counter() at the start and after each epoch's ``on_epoch_end``.
@@ -104,29 +168,21 @@ def fit_epochs(
     history = list(history or [])
     if epoch_ends is not None:
         epoch_ends.append(time.perf_counter())
-    for epoch in range(len(history) + 1, epochs + 1):
-        _reseed(model, seed, epoch)
-        order = np.random.default_rng([seed, epoch]).permutation(len(x))
-        fit = model.fit(
-            x[order],
-            y[order],
-            batch_size=batch_size,
-            epochs=1,
-            shuffle=False,
-            validation_data=validation,
-            verbose=0,
-        )
-        row = {"epoch": epoch, **{k: float(v[-1]) for k, v in fit.history.items()}}
-        history.append(row)
-        log.info("epoch %d/%d %s", epoch, epochs, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
-        if epoch_ends is not None:
-            epoch_ends.append(time.perf_counter())
-        if not math.isfinite(row["loss"]):
-            log.warning("loss is %s at epoch %d: training diverged, stopping", row["loss"], epoch)
-            return history, True
-    return history, False
+    if len(history) >= epochs:
+        return history, False
+    batches = _EpochBatches(x, y, batch_size)
+    callback = _Epochs(seed, batches, len(x), history, on_epoch_end, epoch_ends, epochs)
+    model.fit(
+        batches.dataset,
+        epochs=epochs,
+        initial_epoch=len(history),
+        shuffle=False,  # the order is ours: set per epoch by the callback
+        validation_data=validation,
+        validation_batch_size=batch_size,
+        callbacks=[callback],
+        verbose=0,
+    )
+    return history, callback.diverged
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, diverged: bool) -> tuple[float, float]:

@@ -1,0 +1,83 @@
+"""Workflow-level timings: threads per training job, dry run and no-op rerun.
+
+    python benchmarks/workflow_timing.py --data-dir ../shared/data/mnist
+
+Runs the real Snakemake CLI in a scratch copy of the workflow:
+1. a small grid of MLP jobs (ReLU and Tanh at depth 5 and 40, one seed, the default width and batch,
+   2 epochs on 15,000 images) three ways: ``--cores 1`` with 1 thread per job, ``--cores 2`` with
+   1 thread per job (two jobs side by side), ``--cores 2`` with 2 threads per job (one at a time);
+2. the no-op rerun of that grid;
+3. the dry run of the full default DAG (the repository's config.yaml).
+
+With ``--study DIR`` (a folder holding a finished default run) it also times the no-op rerun there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = [f"results/ex1/{a}/depth{d}/seed0/metrics.csv" for a in ("relu", "tanh") for d in (5, 40)]
+OVERLAY = """
+limit_train: 15000
+seeds: [0]
+training: {epochs: 2}
+"""
+
+
+def snakemake(workdir: Path, *args: str) -> float:
+    """Wall seconds of one snakemake call; stops the benchmark with its output if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"snakemake {' '.join(args)} failed in {workdir}:\n{proc.stdout[-4000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
+    parser.add_argument("--study", type=Path, help="a folder with a finished default run, to time its no-op rerun")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in ("Snakefile", "config.yaml"):
+            shutil.copy2(ROOT / name, work / name)
+        shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+        (work / "overlay.yaml").write_text(OVERLAY)
+        data = [f"data_dir={Path(args.data_dir).resolve()}"] if args.data_dir else []
+        common = ["--configfile", "config.yaml", "overlay.yaml", "--config", *data, "--quiet", "all"]
+
+        snakemake(work, "results/data/mnist.npz", "--cores", "1", *common)
+        rows = []
+        for cores, threads in ((1, 1), (2, 1), (2, 2)):
+            shutil.rmtree(work / "results" / "ex1", ignore_errors=True)
+            seconds = snakemake(work, *GRID, "--cores", str(cores), "--set-threads", f"train_mlp={threads}", *common)
+            rows.append((f"--cores {cores}, {threads} thread(s) per job", seconds))
+            print(f"  {rows[-1][0]:<36} {seconds:7.1f} s", flush=True)
+        noop = snakemake(work, *GRID, "--cores", "2", "--set-threads", "train_mlp=2", *common)
+        dry = snakemake(work, "-n", "--cores", "4", "--config", *data, "--quiet", "all")
+
+    print(f"\nsmall grid ({len(GRID)} MLP jobs, 2 epochs on 15,000 images)")
+    for label, seconds in rows:
+        print(f"{label:<38} {seconds:7.1f} s  ({rows[0][1] / seconds:.2f}x --cores 1)")
+    print(f"no-op rerun of the grid               {noop:7.1f} s")
+    print(f"dry run of the full default DAG       {dry:7.1f} s")
+    if args.study:
+        study_noop = snakemake(args.study, "--cores", "2", *(["--config", *data] if data else []), "--quiet", "all")
+        print(f"no-op rerun of the default run        {study_noop:7.1f} s")
+
+
+if __name__ == "__main__":
+    main()
