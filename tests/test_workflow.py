@@ -136,6 +136,19 @@ def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
     assert not TRAINING_RULES & set(stats) and not any(r.startswith(("combine", "train")) for r in stats)
 
 
+def test_adding_seeds_trains_only_the_new_ones(smoke_run, mnist_dir):
+    overlay = smoke_run / "more-seeds.yaml"
+    overlay.write_text(
+        "seeds: [0, 1, 2]\ncnn: {seeds: [0, 1], epochs: 1, batch_size: 64, optimizer: adam, learning_rate: 0.002,"
+        " lr_schedule: cosine, l2: 0.0005, validation_split: 0.1}\n"
+    )
+    args = ["--configfile", "tests/config/smoke.yaml", overlay.name, "--config", f"data_dir={mnist_dir}"]
+    planned = set(re.findall(r"output: results/([\w/]+?seed\d)/metrics.csv", snakemake(smoke_run, "-n", *args).stdout))
+    mlp = {p for p in planned if not p.startswith("ex3/")}
+    assert mlp and all(p.endswith("/seed2") for p in mlp)
+    assert planned - mlp == {"ex3/seed1"}
+
+
 def test_second_snakemake_in_the_same_folder_is_refused(smoke_run, mnist_dir):
     # the first run retrains the (deterministic) smoke CNN: long enough for the second to collide
     args = ["--cores", "1", "results/ex3/seed0/metrics.csv", "--configfile", "tests/config/smoke.yaml"]

@@ -17,7 +17,7 @@ rule train_cnn:
         mem_mb=6000,
         runtime=240,
     params:
-        settings=config["cnn"],
+        settings=cnn_settings(),
         # Not an output: it must survive a killed job, which Snakemake cleans up.
         checkpoint_dir="results/ex3/seed{seed}/resume",
     script:

@@ -33,6 +33,12 @@ def exercise_settings(exercise):
     return {key: ex.get(key, default) for key, default in config["training"].items()}
 
 
+def cnn_settings():
+    """What one CNN job trains with: the `cnn` block without its seed list, so that adding a seed
+    does not invalidate (and retrain) the seeds already done."""
+    return {key: value for key, value in config["cnn"].items() if key != "seeds"}
+
+
 def check_grid(wildcards):
     """A target outside the configured grid is an error, not a training run."""
     ex = EXERCISES[wildcards.exercise]
