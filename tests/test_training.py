@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,9 +68,11 @@ def test_steps_per_execution_changes_speed_not_results(arrays):
 
 
 def plain_keras_epochs(model, x, y, *, epochs, batch_size, seed, validation=None):
-    """The straightforward loop: one ``fit`` per epoch on a copied permutation, one step per call."""
+    """The straightforward loop: one ``fit`` per epoch on a copied permutation, one step per call,
+    and every seed Keras knows (Python, NumPy, TensorFlow, the layers' generators) set per epoch."""
     rows = []
     for epoch in range(1, epochs + 1):
+        keras.utils.set_random_seed(training.epoch_seed(seed, epoch))
         training._reseed(model, seed, epoch)
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
         fit = model.fit(x[order], y[order], batch_size=batch_size, shuffle=False, validation_data=validation, verbose=0)
