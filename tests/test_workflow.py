@@ -177,8 +177,14 @@ def test_sigint_leaves_no_half_written_csv_and_rerun_matches(tmp_path, smoke_run
         "--config",
         f"data_dir={mnist_dir}",
     ]
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no Ctrl-C handler:
+    # give the child the default disposition, as a terminal would.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *args], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 300
     while len(list((work / "results/ex1").glob("*/*/*/metrics.csv"))) < 2 and time.time() < deadline:
