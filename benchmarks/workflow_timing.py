@@ -33,8 +33,8 @@ training: {epochs: 2}
 """
 
 
-def snakemake(workdir: Path, *args: str) -> float:
-    """Wall seconds of one snakemake call; stops the benchmark with its output if it fails."""
+def snakemake(workdir: Path, *args: str) -> tuple[float, str]:
+    """Wall seconds and output of one snakemake call; stops the benchmark with its output if it fails."""
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", *args], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -43,7 +43,7 @@ def snakemake(workdir: Path, *args: str) -> float:
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"snakemake {' '.join(args)} failed in {workdir}:\n{proc.stdout[-4000:]}")
-    return seconds
+    return seconds, proc.stdout
 
 
 def main() -> None:
@@ -66,11 +66,11 @@ def main() -> None:
         rows = []
         for cores, threads in ((1, 1), (2, 1), (2, 2)):
             shutil.rmtree(work / "results" / "ex1", ignore_errors=True)
-            seconds = snakemake(work, *GRID, "--cores", str(cores), "--set-threads", f"train_mlp={threads}", *common)
+            seconds, _ = snakemake(work, *GRID, "--cores", str(cores), "--set-threads", f"train_mlp={threads}", *common)
             rows.append((f"--cores {cores}, {threads} thread(s) per job", seconds))
             print(f"  {rows[-1][0]:<36} {seconds:7.1f} s", flush=True)
-        noop = snakemake(work, *GRID, "--cores", "2", "--set-threads", "train_mlp=2", *common)
-        dry = snakemake(work, "-n", "--cores", "4", "--config", *data, "--quiet", "all")
+        noop, _ = snakemake(work, *GRID, "--cores", "2", "--set-threads", "train_mlp=2", *common)
+        dry, _ = snakemake(work, "-n", "--cores", "4", "--config", *data, "--quiet", "all")
 
     print(f"\nsmall grid ({len(GRID)} MLP jobs, 2 epochs on 15,000 images)")
     for label, seconds in rows:
@@ -78,12 +78,8 @@ def main() -> None:
     print(f"no-op rerun of the grid               {noop:7.1f} s")
     print(f"dry run of the full default DAG       {dry:7.1f} s")
     if args.study:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "snakemake", "-n", "--cores", "2"], cwd=args.study, capture_output=True, text=True
-        )
-        seconds = time.perf_counter() - start
-        state = "up to date" if "Nothing to be done" in proc.stdout + proc.stderr else "NOT up to date: jobs planned"
+        seconds, out = snakemake(args.study, "-n", "--cores", "2")
+        state = "up to date" if "Nothing to be done" in out else "NOT up to date: jobs planned"
         print(f"dry run of the finished study         {seconds:7.1f} s  ({state})")
 
 

@@ -94,14 +94,14 @@ class _EpochBatches:
     """The training set as one ``tf.data`` stream whose order is set before each epoch.
 
     Batches are gathered from tensors made once, so an epoch costs no copy of the data and no new
-    ``fit`` call; ``set_order`` is called from ``on_epoch_begin``, before Keras opens the epoch's
+    ``fit`` call; ``start_epoch`` is called from ``on_epoch_begin``, before Keras opens the epoch's
     iterator. The last batch of an epoch is the partial one, as with ``fit(x, y, shuffle=False)``.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
-        n = len(x)
-        self.order = tf.Variable(tf.range(n, dtype=tf.int64), trainable=False)
-        full, rest = divmod(n, batch_size)
+        self.n = len(x)
+        self.order = tf.Variable(tf.range(self.n, dtype=tf.int64), trainable=False)
+        full, rest = divmod(self.n, batch_size)
 
         def batch_indices(_):
             order = self.order.read_value()
@@ -124,23 +124,23 @@ class _EpochBatches:
             .apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
         )
 
-    def set_order(self, order: np.ndarray) -> None:
-        self.order.assign(order)
+    def start_epoch(self, seed: int, epoch: int) -> None:
+        self.order.assign(np.random.default_rng([seed, epoch]).permutation(self.n))
 
 
 class _Epochs(keras.callbacks.Callback):
     """Per-epoch work inside one ``fit``: reseeding, history, the caller's hook, divergence."""
 
-    def __init__(self, seed, batches, n, history, on_epoch_end, epoch_ends, epochs):
+    def __init__(self, seed, batches, history, on_epoch_end, epoch_ends, epochs):
         super().__init__()
-        self.seed, self.batches, self.n, self.history = seed, batches, n, history
+        self.seed, self.batches, self.history = seed, batches, history
         self.hook, self.epoch_ends, self.epochs = on_epoch_end, epoch_ends, epochs
         self.diverged = False
 
     def on_epoch_begin(self, epoch, logs=None):
         epoch += 1  # Keras counts from 0, the study from 1
         _reseed(self.model, self.seed, epoch)
-        self.batches.set_order(np.random.default_rng([self.seed, epoch]).permutation(self.n))
+        self.batches.start_epoch(self.seed, epoch)
 
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
@@ -173,7 +173,7 @@ def fit_epochs(
     """Train from ``len(history)`` to ``epochs`` in one ``model.fit``; returns (history rows, diverged).
 
     Epoch e visits the training set in the order ``default_rng([seed, e]).permutation``, in batches
-    of ``batch_size``, with every random generator reset from (seed, e) first.
+    of ``batch_size``, with the layers' dropout seed generators reset from (seed, e) first.
     ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
     turns NaN or infinite ends training with diverged = True instead of an exception. If given,
     ``epoch_ends`` receives perf_counter() at the start and after each epoch's ``on_epoch_end``.
@@ -184,7 +184,7 @@ def fit_epochs(
     if len(history) >= epochs:
         return history, False
     batches = _EpochBatches(x, y, batch_size)
-    callback = _Epochs(seed, batches, len(x), history, on_epoch_end, epoch_ends, epochs)
+    callback = _Epochs(seed, batches, history, on_epoch_end, epoch_ends, epochs)
     model.fit(
         batches.dataset,
         epochs=epochs,
