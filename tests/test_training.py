@@ -126,7 +126,7 @@ limit_test: 300
 probe: {size: 64, seed: 0}
 cnn:
   {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.002, lr_schedule: cosine, l2: 0.0005,
-   validation_split: 0.1}
+   validation_split: 0.1, shift_pixels: 2}
 threads: {mlp: 1, cnn: 1}
 """
 
@@ -171,3 +171,20 @@ def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist
     )
     assert not (runs["killed"] / "results/ex3/seed0/resume").exists()  # removed when the job finished
     assert "resuming from" in (runs["killed"] / "results/logs/train_cnn/seed0.log").read_text()
+
+
+def test_shift_moves_each_image_by_at_most_the_shift_and_repeats_with_its_seed(arrays):
+    images = training.image_tensor(arrays["x_train"][:64])
+    images[:, :3, :, :] = images[:, -3:, :, :] = images[:, :, :3, :] = images[:, :, -3:, :] = 0  # a blank border
+    shifted = training.shift_images(images, 2, seed=np.array([5, 7])).numpy()
+    np.testing.assert_array_equal(shifted, training.shift_images(images, 2, seed=np.array([5, 7])).numpy())
+    assert not np.array_equal(shifted, training.shift_images(images, 2, seed=np.array([5, 8])).numpy())
+    seen = set()
+    for before, after in zip(images, shifted, strict=True):
+        # the one offset that maps the image onto its shifted copy, found by trying all 25
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(np.roll(before, (dy, dx), axis=(0, 1)), after)]  # fmt: skip
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) > 10  # offsets vary from image to image
+    np.testing.assert_array_equal(training.shift_images(images, 0, seed=np.array([5, 7])).numpy(), images)

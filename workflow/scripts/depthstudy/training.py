@@ -90,17 +90,38 @@ def _reseed(model: keras.Model, seed: int, epoch: int) -> None:
             generator.state.assign(np.array([value, 0], dtype=generator.state.dtype))
 
 
+def shift_images(images: tf.Tensor, shift: int, seed: tf.Tensor) -> tf.Tensor:
+    """Move each image of a (batch, height, width, channels) batch by whole pixels, at most ``shift``
+    down or up and left or right, filling with 0 (MNIST's background).
+
+    The offsets are drawn with a stateless generator from ``seed`` (two integers), so a batch is
+    shifted the same way whenever it is drawn again, after a resume included.
+    """
+    height, width = images.shape[1], images.shape[2]
+    offsets = tf.random.stateless_uniform(
+        [tf.shape(images)[0], 2], seed=seed, minval=0, maxval=2 * shift + 1, dtype=tf.int32
+    )
+    padded = tf.pad(images, [[0, 0], [shift, shift], [shift, shift], [0, 0]])
+    rows = offsets[:, :1] + tf.range(height)[None, :]  # (batch, height): source row of each output row
+    cols = offsets[:, 1:] + tf.range(width)[None, :]
+    moved = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(moved, cols, axis=2, batch_dims=1)
+
+
 class _EpochBatches:
     """The training set as one ``tf.data`` stream whose order is set before each epoch.
 
     Batches are gathered from tensors made once, so an epoch costs no copy of the data and no new
     ``fit`` call; ``start_epoch`` is called from ``on_epoch_begin``, before Keras opens the epoch's
     iterator. The last batch of an epoch is the partial one, as with ``fit(x, y, shuffle=False)``.
+    With ``shift`` > 0, the images of batch b in epoch e are shifted (``shift_images``) with the
+    seed (epoch_seed(seed, e), b): training data only, never validation or test.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shift: int = 0):
         self.n = len(x)
         self.order = tf.Variable(tf.range(self.n, dtype=tf.int64), trainable=False)
+        self.epoch_seed = tf.Variable(0, dtype=tf.int64, trainable=False)
         full, rest = divmod(self.n, batch_size)
 
         def batch_indices(_):
@@ -110,7 +131,14 @@ class _EpochBatches:
                 batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size :]))
             return batches
 
-        indices = tf.data.Dataset.range(1).flat_map(batch_indices)
+        def gather(numbered, xy):
+            batch, i = numbered
+            images = tf.gather(xy[0], i)
+            if shift:
+                images = shift_images(images, shift, tf.stack([self.epoch_seed.read_value(), batch]))
+            return images, tf.gather(xy[1], i)
+
+        indices = tf.data.Dataset.range(1).flat_map(batch_indices).enumerate()
         data = tf.data.Dataset.from_tensors((tf.constant(x), tf.constant(y))).repeat()
         # As Keras does for arrays: tf.data's default graph rewrites would serialise the pipeline, the
         # whole training set included, each time an epoch opens its iterator.
@@ -118,7 +146,7 @@ class _EpochBatches:
         options.experimental_optimization.apply_default_optimizations = False
         self.dataset = (
             tf.data.Dataset.zip((indices, data))
-            .map(lambda i, xy: (tf.gather(xy[0], i), tf.gather(xy[1], i)), num_parallel_calls=tf.data.AUTOTUNE)
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
             .with_options(options)
             .prefetch(tf.data.AUTOTUNE)
             .apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
@@ -126,6 +154,7 @@ class _EpochBatches:
 
     def start_epoch(self, seed: int, epoch: int) -> None:
         self.order.assign(np.random.default_rng([seed, epoch]).permutation(self.n))
+        self.epoch_seed.assign(epoch_seed(seed, epoch))
 
 
 class _Epochs(keras.callbacks.Callback):
@@ -169,6 +198,7 @@ def fit_epochs(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch_end=None,
     epoch_ends: list[float] | None = None,
+    shift: int = 0,
 ) -> tuple[list[dict], bool]:
     """Train from ``len(history)`` to ``epochs`` in one ``model.fit``; returns (history rows, diverged).
 
@@ -177,13 +207,14 @@ def fit_epochs(
     ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
     turns NaN or infinite ends training with diverged = True instead of an exception. If given,
     ``epoch_ends`` receives perf_counter() at the start and after each epoch's ``on_epoch_end``.
+    ``shift`` > 0 moves each training image by up to that many pixels (``_EpochBatches``).
     """
     history = list(history or [])
     if epoch_ends is not None:
         epoch_ends.append(time.perf_counter())
     if len(history) >= epochs:
         return history, False
-    batches = _EpochBatches(x, y, batch_size)
+    batches = _EpochBatches(x, y, batch_size, shift)
     callback = _Epochs(seed, batches, history, on_epoch_end, epoch_ends, epochs)
     model.fit(
         batches.dataset,
@@ -369,6 +400,7 @@ def train_cnn(
         validation=(x_val, y_val) if n_val else None,
         on_epoch_end=lambda _, h: _save_checkpoint(model, h, checkpoint_dir, tag),
         epoch_ends=epoch_ends,
+        shift=settings.get("shift_pixels", 0),
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, diverged)
