@@ -39,6 +39,13 @@ def cnn_settings():
     return {key: value for key, value in config["cnn"].items() if key != "seeds"}
 
 
+def cnn_recipe():
+    """The CNN's training recipe in words, for titles."""
+    cnn = config["cnn"]
+    shift = f", shifts up to {cnn['shift_pixels']} px" if cnn["shift_pixels"] else ""
+    return f"{cnn['epochs']} epochs of {cnn['optimizer']} ({cnn['lr_schedule']} rate{shift})"
+
+
 def check_grid(wildcards):
     """A target outside the configured grid is an error, not a training run."""
     ex = EXERCISES[wildcards.exercise]

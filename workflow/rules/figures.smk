@@ -167,8 +167,7 @@ rule plot_cnn_curves:
         figure="cnn_curves",
         plot=PLOT,
         options={
-            "title": f"3. The report's CNN: {config['cnn']['epochs']} epochs of {config['cnn']['optimizer']} "
-            f"({config['cnn']['lr_schedule']} rate), {len(config['cnn']['seeds'])} seed(s), band = sd"
+            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = sd"
         },
     script:
         "../scripts/plot.py"
