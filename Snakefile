@@ -34,6 +34,25 @@ include: "workflow/rules/targets.smk"
 include: "workflow/rules/claims.smk"
 
 
+# Only data preparation and training go to a cluster; the rest reads small CSVs. (The figure rules,
+# made in a loop, declare it in their one body in figures.smk.)
+localrules:
+    all,
+    ex1b,
+    ex1c,
+    ex1d,
+    ex3,
+    claims,
+    class_shares,
+    combine_mlp,
+    combine_probe,
+    combine_cnn,
+    metrics_table,
+    cnn_table,
+    claims_table,
+    comparison_with_report,
+
+
 rule all:
     default_target: True
     input:
@@ -43,4 +62,3 @@ rule all:
         rules.ex3.input,
         rules.claims.input,
         rules.comparison_with_report.output,
-    localrule: True

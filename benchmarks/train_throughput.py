@@ -77,13 +77,13 @@ def main() -> None:
     args = parser.parse_args()
 
     arrays = load_idx_folder(args.data_dir) if args.data_dir else load_keras_mnist()
-    from depthstudy import training  # TensorFlow after the data, so its threads are set first
+    from depthstudy import jobs, runtime, stream  # TensorFlow after the data, so its threads are set first
     from depthstudy.models import build_cnn, build_mlp
 
-    training.configure_tensorflow(args.threads, seed=0)
+    runtime.configure_tensorflow(args.threads, seed=0)
     import keras
 
-    x_flat, y = training.flat_pixels(arrays["x_train"]), arrays["y_train"]
+    x_flat, y = stream.flat_pixels(arrays["x_train"]), arrays["y_train"]
     settings = dict(
         width=128, epochs=args.epochs, batch_size=args.batch_size, optimizer="sgd", learning_rate=0.01,
         initializer="glorot_uniform", batchnorm=False,
@@ -116,25 +116,30 @@ def main() -> None:
             name, "a plain model.fit", len(y), lambda: plain_fit(model_fn, x_flat, y, args.epochs, args.batch_size, sgd)
         )
         case(
-            name, f"b fit, steps_per_execution={training.STEPS_PER_EXECUTION}", len(y),
+            name, f"b fit, steps_per_execution={jobs.STEPS_PER_EXECUTION}", len(y),
             lambda: plain_fit(model_fn, x_flat, y, args.epochs, args.batch_size, sgd,
-                              steps_per_execution=training.STEPS_PER_EXECUTION),
+                              steps_per_execution=jobs.STEPS_PER_EXECUTION),
         )  # fmt: skip
         for record in (True, False):
 
             def pipeline(record=record, depth=depth):
-                ends: list[float] = []
-                training.train_mlp(
-                    arrays, exercise="bench", activation="relu", depth=depth, seed=0, settings=settings,
-                    probe_size=1024, probe_seed=0, threads=args.threads, record=record, epoch_ends=ends,
-                )  # fmt: skip
-                return epochs_after_warmup(ends)
+                clock = EpochClock()
+                if record:  # the job itself: probe before training and after every epoch
+                    jobs.train_mlp(
+                        arrays, exercise="bench", activation="relu", depth=depth, seed=0, settings=settings,
+                        probe_size=1024, probe_seed=0, threads=args.threads, callbacks=[clock.callback],
+                    )  # fmt: skip
+                else:  # the job's model and training stream, without the probe
+                    model = jobs.mlp_model("relu", depth, settings)
+                    stream.fit_epochs(model, x_flat, y, epochs=args.epochs, batch_size=args.batch_size, seed=0,
+                                      callbacks=[clock.callback])  # fmt: skip
+                return epochs_after_warmup(clock.ends)
 
             case(name, "c pipeline" + (", recording" if record else ", no recording"), len(y), pipeline)
 
     n = args.cnn_images
     cnn_arrays = {**arrays, "x_train": arrays["x_train"][:n], "y_train": arrays["y_train"][:n]}
-    x_img = training.image_tensor(cnn_arrays["x_train"])
+    x_img = stream.image_tensor(cnn_arrays["x_train"])
     cnn_settings = dict(
         epochs=args.epochs, batch_size=128, optimizer="adam", learning_rate=0.001, l2=5e-4, validation_split=0.0
     )
@@ -150,13 +155,13 @@ def main() -> None:
     )
 
     def cnn_pipeline():
-        ends: list[float] = []
+        clock = EpochClock()
         with tempfile.TemporaryDirectory() as tmp:
-            training.train_cnn(
+            jobs.train_cnn(
                 cnn_arrays, seed=0, settings=cnn_settings, checkpoint_dir=Path(tmp) / "resume",
-                threads=args.threads, epoch_ends=ends,
+                threads=args.threads, callbacks=[clock.callback],
             )  # fmt: skip
-        return epochs_after_warmup(ends)
+        return epochs_after_warmup(clock.ends)
 
     case("CNN", "c pipeline (checkpoint each epoch)", n, cnn_pipeline)
 

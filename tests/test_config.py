@@ -4,8 +4,10 @@ import copy
 import re
 import shutil
 
+import jsonschema
 import pytest
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import ROOT, copy_workflow, snakemake
@@ -28,44 +30,54 @@ def bad(path: str, value):
     return config
 
 
-# (config change, a word the error must contain)
+# (config change, value, where the error points: the dotted path of the offending value, and the key
+# that its message must name where the path alone cannot: an unknown key or a missing one)
 CASES = [
-    ("typo_key", 1, "typo_key"),
-    ("training.widht", 128, "widht"),
-    ("probe.sizes", 3, "sizes"),
-    ("cnn.epoch", 3, "epoch"),
-    ("exercises.ex1.depth", [5], "depth"),
-    ("exercises.ex1.depths", [0], "['depths']"),
-    ("exercises.ex1.depths", [], "depths"),
-    ("exercises.ex1.depths", "5", "depths"),
-    ("exercises.ex1.activations", ["relu", "swish"], "['activations']"),
-    ("exercises.ex1.activations", [], "activations"),
-    ("exercises.ex1.learning_rate", -0.1, "learning_rate"),
-    ("training.learning_rate", 0, "learning_rate"),
-    ("training.epochs", -1, "epochs"),
-    ("training.batch_size", 0, "batch_size"),
-    ("training.width", 0, "width"),
-    ("training.width", "wide", "width"),
-    ("training.batchnorm", "yes", "batchnorm"),
-    ("training.optimizer", "sgdd", "optimizer"),
-    ("seeds", [], "seeds"),
-    ("seeds", [1, 1], "seeds"),
-    ("seeds", [0.5], "seeds"),
-    ("cnn.seeds", [2, 2], "seeds"),
-    ("limit_train", 60001, "limit_train"),
-    ("limit_test", 10001, "limit_test"),
-    ("cnn.validation_split", 0.7, "validation_split"),
-    ("plot.context", "huge", "context"),
-    ("exercises.Bad-Name", {"activations": ["relu"], "depths": [5]}, "Bad-Name"),
-    ("training", "DEL", "training"),
+    ("typo_key", 1, "", "'typo_key' was unexpected"),
+    ("training.widht", 128, "training", "'widht' was unexpected"),
+    ("probe.sizes", 3, "probe", "'sizes' was unexpected"),
+    ("cnn.epoch", 3, "cnn", "'epoch' was unexpected"),
+    ("exercises.ex1.depth", [5], "exercises.ex1", "'depth' was unexpected"),
+    ("exercises.ex1.depths", [0], "exercises.ex1.depths.0", None),
+    ("exercises.ex1.depths", [], "exercises.ex1.depths", None),
+    ("exercises.ex1.depths", "5", "exercises.ex1.depths", None),
+    ("exercises.ex1.activations", ["relu", "tanh", "sigmoid", "swish"], "exercises.ex1.activations.3", None),
+    ("exercises.ex1.activations", [], "exercises.ex1.activations", None),
+    ("exercises.ex1.activations", ["relu", "tanh"], "exercises.ex1.activations", None),
+    ("exercises.cure_selu.activations", ["relu"], "exercises.cure_selu.activations", None),
+    ("exercises.ex1.learning_rate", -0.1, "exercises.ex1.learning_rate", None),
+    ("exercises.cure_batchnorm.widht", 3, "exercises.cure_batchnorm", "'widht' was unexpected"),
+    ("training.learning_rate", 0, "training.learning_rate", None),
+    ("training.epochs", -1, "training.epochs", None),
+    ("training.batch_size", 0, "training.batch_size", None),
+    ("training.width", 0, "training.width", None),
+    ("training.width", "wide", "training.width", None),
+    ("training.batchnorm", "yes", "training.batchnorm", None),
+    ("training.optimizer", "sgdd", "training.optimizer", None),
+    ("seeds", [], "seeds", None),
+    ("seeds", [1, 1], "seeds", None),
+    ("seeds", [0.5], "seeds.0", None),
+    ("cnn.seeds", [2, 2], "cnn.seeds", None),
+    ("limit_train", 60001, "limit_train", None),
+    ("limit_test", 10001, "limit_test", None),
+    ("cnn.validation_split", 0.7, "cnn.validation_split", None),
+    ("plot.context", "huge", "plot.context", None),
+    ("exercises.Bad-Name", {"activations": ["relu"], "depths": [5]}, "exercises", "'Bad-Name' does not match"),
+    ("training", "DEL", "", "'training' is a required property"),
+    ("exercises.ex1d", "DEL", "exercises", "'ex1d' is a required property"),
+    ("exercises.cure_he_init", "DEL", "exercises", "'cure_he_init' is a required property"),
 ]
 
 
-@pytest.mark.parametrize("path, value, word", CASES, ids=[f"{p}={v}" for p, v, _ in CASES])
-def test_schema_rejects_bad_values_naming_the_key(path, value, word):
-    with pytest.raises(Exception) as err:
+@pytest.mark.parametrize("path, value, where, names", CASES, ids=[f"{p}={v}" for p, v, _, _ in CASES])
+def test_schema_rejects_bad_values_naming_the_key(path, value, where, names):
+    with pytest.raises(WorkflowError) as err:
         validate(bad(path, value), SCHEMA)
-    assert word in str(err.value)
+    error = err.value.__context__  # the jsonschema error that Snakemake's message quotes
+    assert isinstance(error, jsonschema.ValidationError)
+    assert ".".join(map(str, error.absolute_path)) == where, error.message
+    if names:
+        assert names in error.message
 
 
 def test_default_config_is_valid():

@@ -60,17 +60,21 @@ def test_cnn_table_keeps_the_fourth_decimal_where_seeds_and_the_report_differ():
     assert table.test_accuracy_mean < table.report_test_accuracy  # the pipeline shows the gap, not 0.991 = 0.992
 
 
-def test_combine_tags_rows_with_the_job_wildcards(tmp_path):
+def test_combine_keeps_the_job_keys_each_file_carries_and_refuses_a_file_without_them(tmp_path):
     paths = []
     for act, seed in (("relu", 0), ("tanh", 1)):
-        folder = tmp_path / "results/ex1" / act / "depth5" / f"seed{seed}"
-        folder.mkdir(parents=True)
-        pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5]}).to_csv(folder / "history.csv", index=False)
-        paths.append(folder / "history.csv")
+        path = tmp_path / f"{act}{seed}.csv"  # the folder no longer matters: the keys are columns
+        keys = dict(exercise="ex1", activation=act, depth=5, seed=seed)
+        pd.DataFrame({**keys, "epoch": [1, 2], "loss": [1.0, 0.5]}).to_csv(path, index=False)
+        paths.append(path)
     combined = tables.combine(paths)
     assert list(combined.columns[:4]) == ["exercise", "activation", "depth", "seed"]
     assert combined.groupby("activation").seed.first().to_dict() == {"relu": 0, "tanh": 1}
     assert len(combined) == 4
+    old = tmp_path / "old.csv"
+    pd.DataFrame({"epoch": [1], "loss": [1.0]}).to_csv(old, index=False)
+    with pytest.raises(ValueError, match=r"old\.csv has no exercise and seed columns.*--forcerun"):
+        tables.combine([paths[0], old])
 
 
 def test_comparison_flags_disagreements_beyond_seed_noise():

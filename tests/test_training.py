@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import copy_workflow, snakemake
-from depthstudy import training
+from depthstudy import jobs, runtime, stream
+from depthstudy.jobs import train_mlp
 from depthstudy.models import build_cnn, build_mlp
-from depthstudy.training import train_mlp
 
 SETTINGS = dict(
     width=16,
@@ -61,10 +61,17 @@ def test_different_seeds_start_from_different_weights(arrays):
 
 
 def test_steps_per_execution_changes_speed_not_results(arrays):
-    fast = run(arrays, steps_per_execution=64)
-    plain = run(arrays, steps_per_execution=1)
-    pd.testing.assert_frame_equal(fast["history"], plain["history"], rtol=1e-6)
-    assert fast["metrics"].test_loss.item() == pytest.approx(plain["metrics"].test_loss.item(), rel=1e-6)
+    x, y = stream.flat_pixels(arrays["x_train"]), arrays["y_train"]
+    x_test, y_test = stream.flat_pixels(arrays["x_test"]), arrays["y_test"]
+    results = []
+    for steps in (jobs.STEPS_PER_EXECUTION, 1):
+        runtime.configure_tensorflow(1, seed=0)
+        model = jobs.mlp_model("tanh", 3, SETTINGS, steps_per_execution=steps)
+        rows, diverged = stream.fit_epochs(model, x, y, epochs=2, batch_size=32, seed=0)
+        results.append((pd.DataFrame(rows), jobs.evaluate(model, x_test, y_test, diverged)[0]))
+    (fast, fast_loss), (plain, plain_loss) = results
+    pd.testing.assert_frame_equal(fast, plain, rtol=1e-6)
+    assert fast_loss == pytest.approx(plain_loss, rel=1e-6)
 
 
 def plain_keras_epochs(model, x, y, *, epochs, batch_size, seed, validation=None):
@@ -72,8 +79,8 @@ def plain_keras_epochs(model, x, y, *, epochs, batch_size, seed, validation=None
     and every seed Keras knows (Python, NumPy, TensorFlow, the layers' generators) set per epoch."""
     rows = []
     for epoch in range(1, epochs + 1):
-        keras.utils.set_random_seed(training.epoch_seed(seed, epoch))
-        training._reseed(model, seed, epoch)
+        keras.utils.set_random_seed(stream.epoch_seed(seed, epoch))
+        stream.reseed(model, seed, epoch)
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
         fit = model.fit(x[order], y[order], batch_size=batch_size, shuffle=False, validation_data=validation, verbose=0)
         rows.append({"epoch": epoch, **{k: v[-1] for k, v in fit.history.items()}})
@@ -87,19 +94,19 @@ def test_one_fit_over_the_epoch_stream_equals_plain_fit_per_epoch(arrays, kind):
     The CNN has dropout and BatchNorm, so this also checks the per-epoch reseeding inside one fit.
     """
     if kind == "mlp":
-        x, make = training.flat_pixels(arrays["x_train"]), lambda: build_mlp("tanh", 3, 16)
+        x, make = stream.flat_pixels(arrays["x_train"]), lambda: build_mlp("tanh", 3, 16)
     else:
-        x, make = training.image_tensor(arrays["x_train"][:200]), lambda: build_cnn(l2=5e-4)
+        x, make = stream.image_tensor(arrays["x_train"][:200]), lambda: build_cnn(l2=5e-4)
     y = arrays["y_train"][: len(x)]
     validation = (x[:50], y[:50])
     results = []
     for steps in (64, 1):
-        training.configure_tensorflow(1, seed=3)
+        runtime.configure_tensorflow(1, seed=3)
         model = make()
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                       steps_per_execution=steps)  # fmt: skip
         if steps == 64:
-            rows, _ = training.fit_epochs(model, x, y, epochs=3, batch_size=32, seed=3, validation=validation)
+            rows, _ = stream.fit_epochs(model, x, y, epochs=3, batch_size=32, seed=3, validation=validation)
         else:
             rows = plain_keras_epochs(model, x, y, epochs=3, batch_size=32, seed=3, validation=validation)
         results.append((pd.DataFrame(rows), model.get_weights()))
@@ -174,11 +181,11 @@ def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist
 
 
 def test_shift_moves_each_image_by_at_most_the_shift_and_repeats_with_its_seed(arrays):
-    images = training.image_tensor(arrays["x_train"][:64])
+    images = stream.image_tensor(arrays["x_train"][:64])
     images[:, :3, :, :] = images[:, -3:, :, :] = images[:, :, :3, :] = images[:, :, -3:, :] = 0  # a blank border
-    shifted = training.shift_images(images, 2, seed=np.array([5, 7])).numpy()
-    np.testing.assert_array_equal(shifted, training.shift_images(images, 2, seed=np.array([5, 7])).numpy())
-    assert not np.array_equal(shifted, training.shift_images(images, 2, seed=np.array([5, 8])).numpy())
+    shifted = stream.shift_images(images, 2, seed=np.array([5, 7])).numpy()
+    np.testing.assert_array_equal(shifted, stream.shift_images(images, 2, seed=np.array([5, 7])).numpy())
+    assert not np.array_equal(shifted, stream.shift_images(images, 2, seed=np.array([5, 8])).numpy())
     seen = set()
     for before, after in zip(images, shifted, strict=True):
         # the one offset that maps the image onto its shifted copy, found by trying all 25
@@ -187,4 +194,4 @@ def test_shift_moves_each_image_by_at_most_the_shift_and_repeats_with_its_seed(a
         assert len(matches) == 1
         seen.add(matches[0])
     assert len(seen) > 10  # offsets vary from image to image
-    np.testing.assert_array_equal(training.shift_images(images, 0, seed=np.array([5, 7])).numpy(), images)
+    np.testing.assert_array_equal(stream.shift_images(images, 0, seed=np.array([5, 7])).numpy(), images)

@@ -18,6 +18,13 @@ def check_config():
             raise ValueError(
                 f"exercises.{name}: batchnorm with epochs 0 has no batch statistics"
             )
+    deepest = max(EXERCISES["ex1"]["depths"])
+    for name in ("cure_he_init", "cure_selu"):
+        if deepest not in EXERCISES[name]["depths"]:
+            raise ValueError(
+                f"exercises.{name}.depths {EXERCISES[name]['depths']} must include {deepest}, "
+                "the deepest of exercises.ex1.depths: claims.md compares the two there"
+            )
 
 
 check_config()
@@ -74,10 +81,6 @@ def mlp_outputs(kind, exercise, depth=None):
     )
 
 
-def exercises_with(prefix):
-    return [name for name in EXERCISES if name.startswith(prefix)]
-
-
 def mnist_for_cnn(wildcards):
     if int(wildcards.seed) not in config["cnn"]["seeds"]:
         raise ValueError(
@@ -109,8 +112,21 @@ def depth_figures(name, exercise):
     )
 
 
-DEEPEST = max(EXERCISES["ex1"]["depths"]) if "ex1" in EXERCISES else None
-CURES = exercises_with("cure_")
+# The schema requires the report's exercises (ex1, ex1d, ex1d_trained) and the two cures that
+# claims.md reads (cure_he_init, cure_selu); any other cure_* block joins the cures figure.
+DEEPEST = max(EXERCISES["ex1"]["depths"])
+CURES = [name for name in EXERCISES if name.startswith("cure_")]
+
+
+def setting_label(exercise):
+    """An exercise in a legend: what it trains with that differs from `training` (or its init)."""
+    settings = exercise_settings(exercise)
+    changed = {k: v for k, v in settings.items() if v != config["training"][k]}
+    words = [
+        "BatchNorm" if key == "batchnorm" else f"{key} {value}"
+        for key, value in (changed or {"initializer": settings["initializer"]}).items()
+    ]
+    return f"{exercise}: {', '.join(words)}"
 
 
 def combined(kind, exercise, depths):
@@ -125,7 +141,13 @@ REPORT_TABLE_NAMES = {
     "ex1d": "ex1d_untrained_metrics",
     "ex1d_trained": "ex1d_trained_metrics",
 }
-TABLE_EXERCISE = {
-    REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics"): ex for ex in EXERCISES
-}
+TABLE_NAME = {ex: REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics") for ex in EXERCISES}
+TABLE_EXERCISE = {table: ex for ex, table in TABLE_NAME.items()}
+
+
+def table_md(exercise):
+    """The Markdown table of an exercise's test metrics."""
+    return expand(rules.metrics_table.output.md, table=TABLE_NAME[exercise])
+
+
 REFERENCE = "workflow/resources/report_values.csv"

@@ -12,3 +12,16 @@ rule prepare_data:
         limit_test=config["limit_test"],
     script:
         "../scripts/prepare_data.py"
+
+
+rule class_shares:
+    input:
+        npz=rules.prepare_data.output.npz,
+    output:
+        "results/data/classes.csv",
+    log:
+        "results/logs/class_shares.log",
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../scripts/class_shares.py"

@@ -1,173 +1,139 @@
-# Figures read only combined CSVs; the plot settings reach them as params, so changing one re-runs
-# the figure rules and nothing upstream.
+# Every figure of the study, one entry each, and the one rule pattern that draws them all.
+# A figure reads only combined CSVs (and the class shares, for its chance line); the plot settings
+# reach it as params, so changing one re-runs the figure rules and nothing upstream.
+#
+# Entry: the PNG's name under results/figures/ (with {depth} for one figure per depth), the function
+# of depthstudy.figures that draws it, its inputs (named like that function's frame arguments), its
+# caption in workflow/report/, its report category, and the function's other arguments (a title).
+# The rule is called plot_<name without _depth{depth}>.
 
+CLASSES = rules.class_shares.output[0]
+EX1_GRADIENTS = expand(
+    rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
+)
 
-rule plot_accuracy_by_depth:
-    input:
-        metrics=expand(rules.combine_mlp.output.metrics, exercise="ex1"),
-        reference=REFERENCE,
-    output:
-        report(
-            f"{FIG}/ex1b_accuracy_by_depth.png",
-            caption="../report/ex1b_accuracy_by_depth.rst",
-            category="1.B Depth and activation",
+FIGURES = {
+    "ex1b_accuracy_by_depth": dict(
+        draw="accuracy_by_depth",
+        input=dict(
+            metrics=expand(rules.combine_mlp.output.metrics, exercise="ex1"),
+            reference=REFERENCE,
+            classes=CLASSES,
         ),
-    log:
-        "results/logs/plot/ex1b_accuracy_by_depth.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="accuracy_by_depth",
-        plot=PLOT,
-        options=lambda w: {"title": f"1.B test accuracy on MNIST ({train_note('ex1')})"},
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_learning_curves:
-    input:
-        history=expand(rules.combine_mlp.output.history, exercise="ex1"),
-    output:
-        report(
-            f"{FIG}/ex1b_learning_curves.png",
-            caption="../report/ex1b_learning_curves.rst",
-            category="1.B Depth and activation",
-        ),
-    log:
-        "results/logs/plot/ex1b_learning_curves.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="learning_curves",
-        plot=PLOT,
-        options=lambda w: {
-            "title": f"1.B training loss per epoch ({train_note('ex1')})"
-        },
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_max_gradient:
-    input:
-        gradients=expand(
-            rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
-        ),
-    output:
-        report(
-            "results/figures/ex1c_max_gradient_depth{depth}.png",
-            caption="../report/ex1c_max_gradient.rst",
-            category="1.C Gradients",
-            subcategory="max gradient per layer",
-        ),
-    log:
-        "results/logs/plot/ex1c_max_gradient_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="gradient_profile",
-        plot=PLOT,
+        category="1.B Depth and activation",
+        options={"title": f"1.B test accuracy on MNIST ({train_note('ex1')})"},
+    ),
+    "ex1b_learning_curves": dict(
+        draw="learning_curves",
+        input=dict(history=expand(rules.combine_mlp.output.history, exercise="ex1")),
+        category="1.B Depth and activation",
+        options={"title": f"1.B training loss per epoch ({train_note('ex1')})"},
+    ),
+    "ex1c_max_gradient_depth{depth}": dict(
+        draw="gradient_profile",
+        input=dict(gradients=EX1_GRADIENTS),
+        category="1.C Gradients",
+        subcategory="max gradient per layer",
         options=lambda w: {
             "title": f"1.C largest weight gradient per layer, {w.depth} hidden layers, after training"
         },
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_gradient_flow:
-    input:
-        gradients=expand(
-            rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
-        ),
-    output:
-        report(
-            "results/figures/ex1c_gradient_flow_depth{depth}.png",
-            caption="../report/ex1c_gradient_flow.rst",
-            category="1.C Gradients",
-            subcategory="gradient flow over epochs",
-        ),
-    log:
-        "results/logs/plot/ex1c_gradient_flow_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="gradient_flow",
-        plot=PLOT,
+    ),
+    "ex1c_gradient_flow_depth{depth}": dict(
+        draw="gradient_flow",
+        input=dict(gradients=EX1_GRADIENTS),
+        category="1.C Gradients",
+        subcategory="gradient flow over epochs",
         options=lambda w: {
             "title": f"1.C log10 max gradient per layer and epoch, {w.depth} hidden layers (mean over seeds)"
         },
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_lecun_activation:
-    output:
-        report(
-            f"{FIG}/ex1d_lecun_activation.png",
-            caption="../report/ex1d_lecun_activation.rst",
-            category="1.D LeCun's scaled tanh",
+    ),
+    "ex1d_lecun_activation": dict(
+        draw="lecun_activation",
+        input={},
+        category="1.D LeCun's scaled tanh",
+        options={},
+    ),
+    "ex1d_gradients_depth{depth}": dict(
+        draw="gradient_profile",
+        input=dict(
+            gradients=expand(
+                rules.combine_probe.output.gradients,
+                exercise="ex1d",
+                allow_missing=True,
+            )
         ),
-    log:
-        "results/logs/plot/ex1d_lecun_activation.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="lecun_activation",
-        plot=PLOT,
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_untrained_gradients:
-    input:
-        gradients=expand(
-            rules.combine_probe.output.gradients, exercise="ex1d", allow_missing=True
-        ),
-    output:
-        report(
-            "results/figures/ex1d_gradients_depth{depth}.png",
-            caption="../report/ex1d_gradients.rst",
-            category="1.D LeCun's scaled tanh",
-        ),
-    log:
-        "results/logs/plot/ex1d_gradients_depth{depth}.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="gradient_profile",
-        plot=PLOT,
+        category="1.D LeCun's scaled tanh",
         options=lambda w: {
             "title": f"1.D untrained networks, {w.depth} hidden layers: max gradient per layer",
             "quantities": ["weight_grad", "activation_grad"],
         },
-    script:
-        "../scripts/plot.py"
-
-
-rule plot_cnn_curves:
-    input:
-        history=rules.combine_cnn.output.history,
-    output:
-        report(
-            f"{FIG}/ex3_training_curves.png",
-            caption="../report/ex3_training_curves.rst",
-            category="3 The CNN",
-        ),
-    log:
-        "results/logs/plot/ex3_training_curves.log",
-    localrule: True
-    conda:
-        "../../envs/plotting.yaml"
-    params:
-        figure="cnn_curves",
-        plot=PLOT,
+    ),
+    "ex3_training_curves": dict(
+        draw="cnn_curves",
+        input=dict(history=rules.combine_cnn.output.history),
+        category="3 The CNN",
         options={
             "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = sd"
         },
-    script:
-        "../scripts/plot.py"
+    ),
+    "claims_dead_units_relu": dict(
+        draw="dead_units",
+        input=dict(
+            glorot=combined("activations", "ex1", DEEPEST),
+            he=combined("activations", "cure_he_init", DEEPEST),
+        ),
+        category="Beyond the report",
+        options={
+            "title": f"Dying or vanishing? ReLU with {DEEPEST} hidden layers, Glorot vs He init"
+        },
+    ),
+    "claims_saturation": dict(
+        draw="saturation",
+        input=dict(
+            activations=combined("activations", "ex1", EXERCISES["ex1"]["depths"]),
+            lecun=combined(
+                "activations", "ex1d_trained", EXERCISES["ex1d_trained"]["depths"]
+            ),
+        ),
+        category="Beyond the report",
+        options={"title": "Saturated outputs per layer and epoch (probe batch)"},
+    ),
+    "cures_accuracy_by_depth": dict(
+        draw="cures_accuracy",
+        input=dict(
+            metrics=expand(rules.combine_mlp.output.metrics, exercise=["ex1", *CURES]),
+            classes=CLASSES,
+        ),
+        category="Beyond the report",
+        options={
+            "title": "Test accuracy against depth: the report's networks and the cures",
+            "settings": {ex: setting_label(ex) for ex in ["ex1", *CURES]},
+        },
+    ),
+}
+
+for png, figure in FIGURES.items():
+
+    rule:
+        name:
+            "plot_" + png.removesuffix("_depth{depth}")
+        input:
+            **figure["input"],
+        output:
+            report(
+                f"{FIG}/{png}.png",
+                caption=f"../report/{png.removesuffix('_depth{depth}')}.rst",
+                category=figure["category"],
+                subcategory=figure.get("subcategory"),
+            ),
+        log:
+            f"results/logs/plot/{png}.log",
+        localrule: True
+        conda:
+            "../../envs/plotting.yaml"
+        params:
+            figure=figure["draw"],
+            plot=PLOT,
+            options=figure["options"],
+        script:
+            "../scripts/plot.py"

@@ -10,7 +10,6 @@ rule combine_mlp:
         history="results/combined/{exercise}/history.csv",
     log:
         "results/logs/combine_mlp/{exercise}.log",
-    localrule: True
     conda:
         "../../envs/plotting.yaml"
     script:
@@ -26,7 +25,6 @@ rule combine_probe:
         activations="results/combined/{exercise}/activations_depth{depth}.csv",
     log:
         "results/logs/combine_probe/{exercise}_depth{depth}.log",
-    localrule: True
     conda:
         "../../envs/plotting.yaml"
     script:
@@ -42,7 +40,6 @@ rule combine_cnn:
         history="results/combined/ex3/history.csv",
     log:
         "results/logs/combine_cnn.log",
-    localrule: True
     conda:
         "../../envs/plotting.yaml"
     script:
@@ -66,7 +63,6 @@ rule metrics_table:
         "results/logs/metrics_table/{table}.log",
     wildcard_constraints:
         table="|".join(TABLE_EXERCISE),
-    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -90,7 +86,6 @@ rule cnn_table:
         md="results/tables/ex3_cnn.md",
     log:
         "results/logs/cnn_table.log",
-    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:

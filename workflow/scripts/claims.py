@@ -3,10 +3,11 @@
 import pandas as pd
 
 from depthstudy.claims import claims_markdown, claims_table
-from depthstudy.io import as_list, setup_logging, write_csv, write_text
+from depthstudy.io import as_list
+from depthstudy.logs import job_name, start_job, write_csv, write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 frames = {name: pd.concat(map(pd.read_csv, as_list(sm.input[name]))) for name in sm.input.keys()}
 table = claims_table(frames["metrics"], frames["activations"], frames["gradients"])
 write_csv(table, sm.output.csv)

@@ -6,10 +6,11 @@ The function is ``depthstudy.figures.<params.figure>``; its frame arguments are 
 import pandas as pd
 
 from depthstudy import figures
-from depthstudy.io import as_list, setup_logging
+from depthstudy.io import as_list
+from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 frames = {name: pd.concat(map(pd.read_csv, as_list(sm.input[name]))) for name in sm.input.keys()}
 draw = getattr(figures, sm.params.figure)
 draw(**frames, out=sm.output[0], plot=sm.params.plot, **sm.params.get("options", {}))

@@ -1,14 +1,16 @@
 """Rule prepare_data: MNIST from data_dir or Keras' cache into results/data/mnist.npz."""
 
-from depthstudy.data import prepare_mnist
-from depthstudy.io import setup_logging
+from depthstudy.logs import job_name, start_job
 
-setup_logging(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
-params = snakemake.params  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before Keras (and TensorFlow) may load
+
+from depthstudy.data import prepare_mnist  # noqa: E402
+
 prepare_mnist(
-    snakemake.output.npz,  # noqa: F821
-    data_dir=params.data_dir,
-    verify_checksums=params.verify_checksums,
-    limit_train=params.limit_train,
-    limit_test=params.limit_test,
+    sm.output.npz,
+    data_dir=sm.params.data_dir,
+    verify_checksums=sm.params.verify_checksums,
+    limit_train=sm.params.limit_train,
+    limit_test=sm.params.limit_test,
 )

@@ -3,10 +3,11 @@
 import pandas as pd
 
 from depthstudy import tables
-from depthstudy.io import as_list, setup_logging, write_csv, write_text
+from depthstudy.io import as_list
+from depthstudy.logs import job_name, start_job, write_csv, write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 reference = tables.load_reference(sm.input.reference)
 metrics = pd.concat(map(pd.read_csv, as_list(sm.input.metrics)))
 if sm.params.kind == "cnn":

@@ -2,12 +2,15 @@
 
 import shutil
 
-from depthstudy.data import load_prepared
-from depthstudy.io import atomic_path, setup_logging, write_csv, write_text
-from depthstudy.training import train_cnn
+from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
+
+from depthstudy.data import load_prepared  # noqa: E402
+from depthstudy.io import atomic_path, write_csv, write_text  # noqa: E402
+from depthstudy.jobs import train_cnn  # noqa: E402
+
 result = train_cnn(
     load_prepared(sm.input.mnist),
     seed=int(sm.wildcards.seed),

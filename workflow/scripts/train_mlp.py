@@ -1,11 +1,14 @@
 """Rule train_mlp: one fully connected network, one seed."""
 
-from depthstudy.data import load_prepared
-from depthstudy.io import setup_logging, write_csv
-from depthstudy.training import train_mlp
+from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
+
+from depthstudy.data import load_prepared  # noqa: E402
+from depthstudy.io import write_csv  # noqa: E402
+from depthstudy.jobs import train_mlp  # noqa: E402
+
 frames = train_mlp(
     load_prepared(sm.input.mnist),
     exercise=sm.wildcards.exercise,

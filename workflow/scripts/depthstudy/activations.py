@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from depthstudy.formulas import LECUN_A, LECUN_B, LECUN_C
+from depthstudy.names import ACTIVATIONS
 
 
 @keras.saving.register_keras_serializable(package="depthstudy", name="lecun")
@@ -14,20 +15,8 @@ def lecun(x):
     return LECUN_A * ops.tanh(LECUN_B * x) + LECUN_C * x
 
 
-# Names the config may use, mapped to what keras.layers.Activation accepts.
-ACTIVATIONS = {
-    "relu": "relu",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "selu": "selu",
-    "elu": "elu",
-    "leaky_relu": "leaky_relu",
-    "lecun": lecun,
-}
-
-
 def get_activation(name: str):
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(f"activation {name!r} is not one of {sorted(ACTIVATIONS)}") from None
+    """What ``keras.layers.Activation`` takes for a config name (``depthstudy.names.ACTIVATIONS``)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation {name!r} is not one of {ACTIVATIONS}")
+    return lecun if name == "lecun" else name

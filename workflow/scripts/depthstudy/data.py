@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from depthstudy.io import atomic_path
 
@@ -178,3 +179,15 @@ def probe_indices(n_train: int, size: int, seed: int) -> np.ndarray:
     """Indices of the fixed probe batch: the same training images for every job of a study."""
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_train, size=min(size, n_train), replace=False))
+
+
+def class_shares(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Images per class in the training and test sets, and each class's share of the test set.
+
+    The most frequent test class is the accuracy of a network that always predicts it: the chance
+    line of the figures (the digit 1, 0.1135, on the full MNIST test set).
+    """
+    classes = np.union1d(arrays["y_train"], arrays["y_test"])
+    train = [int(np.sum(arrays["y_train"] == c)) for c in classes]
+    test = [int(np.sum(arrays["y_test"] == c)) for c in classes]
+    return pd.DataFrame(dict(label=classes, train=train, test=test, test_share=np.array(test) / len(arrays["y_test"])))

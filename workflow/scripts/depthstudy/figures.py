@@ -15,11 +15,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from depthstudy import formulas  # noqa: E402
+from depthstudy import formulas, names  # noqa: E402
 from depthstudy.io import atomic_path  # noqa: E402
 
-ACTIVATION_ORDER = ["relu", "tanh", "sigmoid", "lecun", "selu", "elu", "leaky_relu"]
-LABELS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU"}
 QUANTITY = {"weight_grad": "max |∂L/∂W| (weights)", "activation_grad": "max |∂L/∂z| (pre-activations)"}
 
 
@@ -33,13 +31,15 @@ def save(fig, path, plot: dict) -> None:
     plt.close(fig)
 
 
-def _order(values) -> list[str]:
-    present = list(dict.fromkeys(values))
-    return [a for a in ACTIVATION_ORDER if a in present] + [a for a in present if a not in ACTIVATION_ORDER]
-
-
 def _colors(activations, plot) -> dict:
     return dict(zip(activations, sns.color_palette(plot.get("palette"), len(activations)), strict=True))
+
+
+def chance_line(ax, classes: pd.DataFrame) -> None:
+    """The accuracy of always answering the most frequent test class, from the test labels."""
+    top = classes.loc[classes.test_share.idxmax()]
+    share = float(top.test_share)
+    ax.axhline(share, color="grey", lw=0.8, ls=":", label=f"always '{top.label}' ({share:.4f})")
 
 
 def _layer_ticks(ax, n_layers: int) -> None:
@@ -48,10 +48,12 @@ def _layer_ticks(ax, n_layers: int) -> None:
     ax.set_xticks(ticks, [str(t) if t < n_layers else "out" for t in ticks])
 
 
-def accuracy_by_depth(metrics: pd.DataFrame, reference: pd.DataFrame | None, out, plot: dict, title: str):
+def accuracy_by_depth(
+    metrics: pd.DataFrame, reference: pd.DataFrame | None, classes: pd.DataFrame, out, plot: dict, title: str
+):
     """Test accuracy against depth, one line per activation (mean ± sd), report values as crosses."""
     style(plot)
-    acts = _order(metrics.activation)
+    acts = names.in_order(metrics.activation)
     colors = _colors(acts, plot)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ok = metrics[~metrics.diverged.astype(bool)]
@@ -74,7 +76,7 @@ def accuracy_by_depth(metrics: pd.DataFrame, reference: pd.DataFrame | None, out
     diverged = metrics[metrics.diverged.astype(bool)]
     for (act, depth), group in diverged.groupby(["activation", "depth"]):
         ax.annotate(f"{len(group)} diverged", (depth, 0.02), color=colors.get(act, "k"), ha="center", fontsize=8)
-    ax.axhline(0.1135, color="grey", lw=0.8, ls=":", label="always '1' (0.1135)")
+    chance_line(ax, classes)
     ax.set(xlabel="hidden layers", ylabel="test accuracy", ylim=(0, 1), title=title)
     ax.set_xticks(sorted(metrics.depth.unique()))
     ax.legend(title=None, loc="center left", bbox_to_anchor=(1, 0.5))
@@ -84,7 +86,7 @@ def accuracy_by_depth(metrics: pd.DataFrame, reference: pd.DataFrame | None, out
 def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
     """Training loss per epoch, one panel per depth, one line per activation (band over seeds)."""
     style(plot)
-    acts = _order(history.activation)
+    acts = names.in_order(history.activation)
     grid = sns.relplot(
         history, x="epoch", y="loss", hue="activation", hue_order=acts, col="depth", kind="line",
         errorbar="sd", marker="o", height=3.5, aspect=1.1, palette=_colors(acts, plot),
@@ -106,7 +108,7 @@ def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quant
     """
     style(plot)
     data = _profile(gradients)
-    acts = _order(data.activation)
+    acts = names.in_order(data.activation)
     colors = _colors(acts, plot)
     n_layers = int(data.layer.max())
     final = data[data.epoch == data.groupby(["activation", "seed"]).epoch.transform("max")]
@@ -136,7 +138,7 @@ def gradient_flow(gradients: pd.DataFrame, out, plot: dict, title: str):
     """Layer x epoch heatmaps of log10 max |∂L/∂W| and |∂L/∂z|, one column per activation."""
     style(plot)
     data = _profile(gradients)
-    acts = _order(data.activation)
+    acts = names.in_order(data.activation)
     fig, axes = plt.subplots(2, len(acts), figsize=(3.6 * len(acts), 8), squeeze=False)
     for row, quantity in enumerate(("weight_grad", "activation_grad")):
         sub = data[data.quantity == quantity]
@@ -150,7 +152,7 @@ def gradient_flow(gradients: pd.DataFrame, out, plot: dict, title: str):
                 table, ax=ax, vmin=vmin, vmax=vmax, cmap="viridis", cbar=col == len(acts) - 1,
                 cbar_kws={"label": f"log10 {QUANTITY[quantity]}"},
             )  # fmt: skip
-            ax.set(title=f"{LABELS.get(act, act)}", xlabel="epoch", ylabel="layer" if col == 0 else "")
+            ax.set(title=names.display(act), xlabel="epoch", ylabel="layer" if col == 0 else "")
             n = len(table)
             ticks = sorted({0, *(t for t in range(4, n - 1, 5) if n - 1 - t > 2), n - 1})
             ax.set_yticks([t + 0.5 for t in ticks], [str(t + 1) if t < n - 1 else "out" for t in ticks], rotation=0)
@@ -236,7 +238,7 @@ def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, 
     style(plot)
     data = pd.concat([activations, lecun[lecun.activation == "lecun"]])
     data = data[(data.stat == "saturated_fraction") & data.value.notna()]
-    acts = _order(data.activation)
+    acts = names.in_order(data.activation)
     grid = sns.relplot(
         data, x="layer", y="value", hue="epoch", col="activation", col_order=acts, row="depth", kind="line",
         errorbar=None, palette="viridis", height=2.8, aspect=1.3, facet_kws={"sharex": "row"},
@@ -250,17 +252,26 @@ def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, 
     save(grid.figure, out, plot)
 
 
-def cures_accuracy(metrics: pd.DataFrame, out, plot: dict, title: str):
-    """Test accuracy against depth for ex1 and every cure, error bars over seeds."""
+def cures_accuracy(metrics: pd.DataFrame, classes: pd.DataFrame, out, plot: dict, title: str, settings: dict):
+    """Test accuracy against depth, one panel per activation: the report's networks (ex1) and each cure
+    of that activation, error bars over seeds. ``settings`` names each exercise in the legend."""
     style(plot)
-    data = metrics.assign(setting=metrics.exercise + ": " + metrics.activation.map(lambda a: LABELS.get(a, a)))
-    fig, ax = plt.subplots(figsize=(8, 4.8))
-    sns.lineplot(
-        data[~data.diverged.astype(bool)], x="depth", y="test_accuracy", hue="setting", style="exercise",
-        errorbar="sd", err_style="bars", marker="o", ax=ax,
+    data = metrics[~metrics.diverged.astype(bool)].assign(
+        setting=lambda f: f.exercise.map(settings), panel=lambda f: f.activation.map(names.display)
+    )
+    order = [settings[e] for e in settings if e in set(data.exercise)]
+    panels = [names.display(a) for a in names.in_order(data.activation)]
+    grid = sns.relplot(
+        data, x="depth", y="test_accuracy", hue="setting", hue_order=order, style="setting", style_order=order,
+        col="panel", col_order=panels, kind="line", errorbar="sd", err_style="bars", markers=True, dashes=False,
+        height=3.6, aspect=0.9, palette=_colors(order, plot),
     )  # fmt: skip
-    ax.axhline(0.1135, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="hidden layers", ylabel="test accuracy", ylim=(0, 1), title=title)
-    ax.set_xticks(sorted(metrics.depth.unique()))
-    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize="small")
-    save(fig, out, plot)
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("hidden layers", "test accuracy")
+    for ax in grid.axes.flat:
+        chance_line(ax, classes)
+        ax.set_xticks(sorted(metrics.depth.unique()))
+    grid.set(ylim=(0, 1))
+    sns.move_legend(grid, "upper left", bbox_to_anchor=(1, 0.9), title=None)
+    grid.figure.suptitle(title, y=1.04)
+    save(grid.figure, out, plot)

@@ -68,3 +68,28 @@ def count_params(model: keras.Model) -> tuple[int, int]:
     """(total, non-trainable) parameter counts, as ``model.summary()`` prints them."""
     non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
     return model.count_params(), non_trainable
+
+
+def model_summary(model: keras.Model) -> str:
+    """The model's layers in the report's columns (Layer (type), Output Shape, Param #) and its totals.
+
+    Keras' own ``summary()`` cuts columns to its line length and, once the model is trained, counts
+    the optimizer's slots in its total; this counts the model's weights only, as the report does.
+    """
+    rows = [("Layer (type)", "Output Shape", "Param #")]
+    for layer in model.layers:
+        shape = "(" + ", ".join(str(d) for d in layer.output.shape) + ")"
+        rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
+    widths = [max(len(row[i]) for row in rows) + 3 for i in range(2)]
+    lines = [f'Model: "{model.name}"', ""]
+    lines += [f"{name:<{widths[0]}}{shape:<{widths[1]}}{params}" for name, shape, params in rows]
+    rule = "=" * (sum(widths) + max(len(row[2]) for row in rows))
+    lines.insert(3, rule)
+    total, non_trainable = count_params(model)
+    lines += [
+        rule,
+        f"Total params: {total:,}",
+        f"Trainable params: {total - non_trainable:,}",
+        f"Non-trainable params: {non_trainable:,}",
+    ]
+    return "\n".join(lines) + "\n"

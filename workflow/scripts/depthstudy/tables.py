@@ -8,27 +8,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from depthstudy import names
 from depthstudy.formulas import REPORT_DERIVATIVE_MAX, lecun_derivative_range
 
-# Job folders: results/{exercise}/{activation}/depth{depth}/seed{seed}/ and results/ex3/seed{seed}/.
-
-
-def job_keys(path: str | Path) -> dict:
-    """Wildcard values of a per-job file, read back from its folder names."""
-    parts = Path(path).parent.parts
-    if parts[-1].startswith("seed") and parts[-2].startswith("depth"):
-        return dict(exercise=parts[-4], activation=parts[-3], depth=int(parts[-2][5:]), seed=int(parts[-1][4:]))
-    return dict(exercise=parts[-2], seed=int(parts[-1][4:]))
+# Every per-job CSV carries its job's keys as columns; the exercise and seed are in all of them.
+JOB_KEYS = ("exercise", "seed")
 
 
 def combine(paths: list[str | Path]) -> pd.DataFrame:
-    """Concatenate per-job CSVs, each row tagged with its job's wildcards."""
+    """Concatenate per-job CSVs, whose rows carry their job's keys."""
     frames = []
     for path in paths:
         frame = pd.read_csv(path)
-        for key, value in reversed(job_keys(path).items()):
-            if key not in frame.columns:
-                frame.insert(0, key, value)
+        if not set(JOB_KEYS) <= set(frame.columns):
+            raise ValueError(
+                f"{path} has no {' and '.join(JOB_KEYS)} columns: it was written before every per-job CSV carried "
+                "its job's keys; rerun its job (snakemake --forcerun train_mlp train_cnn)"
+            )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -85,8 +81,7 @@ def metrics_table(metrics: pd.DataFrame, reference: pd.DataFrame, exercise: str)
 
 
 def _activation_order(col: pd.Series) -> pd.Series:
-    order = {"relu": 0, "tanh": 1, "sigmoid": 2, "lecun": 3, "selu": 4}
-    return col.map(order).fillna(9) if col.name == "activation" else col
+    return col.map({a: i for i, a in enumerate(names.in_order(col))}) if col.name == "activation" else col
 
 
 def cnn_table(metrics: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:

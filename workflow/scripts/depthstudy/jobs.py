@@ -1,0 +1,192 @@
+"""The two kinds of training job, one model and one seed each, tidy frames out.
+
+Every frame a job returns starts with the job's keys (exercise, activation, depth, seed for an MLP;
+exercise, seed for the CNN), so that a per-job CSV says by itself which job wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from depthstudy import checkpoint
+from depthstudy.data import probe_indices
+from depthstudy.logs import CONSOLE
+from depthstudy.models import build_cnn, build_mlp, count_params, model_summary
+from depthstudy.runtime import configure_tensorflow
+from depthstudy.stream import fit_epochs, flat_pixels, image_tensor
+
+log = logging.getLogger(__name__)
+
+# Keras steps per compiled call: a 40-layer MLP step at batch 128 is a few milliseconds, so one
+# Python round trip per step would cost as much as the step itself.
+STEPS_PER_EXECUTION = 64
+
+
+def make_optimizer(name: str, learning_rate) -> keras.optimizers.Optimizer:
+    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
+
+
+def mlp_model(activation: str, depth: int, settings: dict, steps_per_execution: int = STEPS_PER_EXECUTION):
+    """The compiled MLP of one job."""
+    model = build_mlp(
+        activation,
+        depth,
+        width=settings["width"],
+        initializer=settings["initializer"],
+        batchnorm=settings["batchnorm"],
+    )
+    model.compile(
+        optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, diverged: bool) -> tuple[float, float]:
+    if diverged:
+        return math.nan, math.nan
+    result = model.evaluate(x, y, batch_size=1024, verbose=0, return_dict=True)
+    return float(result["loss"]), float(result["accuracy"])
+
+
+def keyed(frame: pd.DataFrame, keys: dict) -> pd.DataFrame:
+    """``frame`` with the job's keys as its first columns."""
+    return pd.concat([pd.DataFrame({k: [v] * len(frame) for k, v in keys.items()}, index=frame.index), frame], axis=1)
+
+
+def _finish(keys: dict, rows: list[dict], test: tuple[float, float], seconds: float, diverged: bool, **extra):
+    """The job's one-row metrics frame, and its result line on the console."""
+    test_loss, test_accuracy = test
+    log.info("test accuracy %.4f, test loss %.4f, %.1f s training", test_accuracy, test_loss, seconds, extra=CONSOLE)
+    row = dict(keys, epochs=len(rows), test_loss=test_loss, test_accuracy=test_accuracy)
+    return pd.DataFrame([dict(row, train_seconds=round(seconds, 3), diverged=diverged, **extra)])
+
+
+def train_mlp(
+    arrays: dict[str, np.ndarray],
+    *,
+    exercise: str,
+    activation: str,
+    depth: int,
+    seed: int,
+    settings: dict,
+    probe_size: int,
+    probe_seed: int,
+    threads: int = 1,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> dict[str, pd.DataFrame]:
+    """One MLP job: metrics, history, gradients and activations frames.
+
+    The probe batch's statistics are recorded before training and after every epoch. ``callbacks``
+    are extra Keras callbacks (the benchmark's clock).
+    """
+    from depthstudy.gradients import ProbeRecorder  # needs TF configured first
+
+    device = configure_tensorflow(threads, seed)
+    keys = dict(exercise=exercise, activation=activation, depth=depth, seed=seed)
+    x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"]
+    x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
+    probe = probe_indices(len(x_train), probe_size, probe_seed)
+
+    model = mlp_model(activation, depth, settings)
+    recorder = ProbeRecorder(model, x_train[probe], y_train[probe], activation)
+    recorder.record(epoch=0)
+
+    start = time.perf_counter()
+    rows, diverged = fit_epochs(
+        model,
+        x_train,
+        y_train,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        on_epoch_end=lambda epoch, _: recorder.record(epoch),
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    test = evaluate(model, x_test, y_test, diverged)
+    return dict(
+        metrics=_finish(keys, rows, test, seconds, diverged, device=device),
+        history=keyed(pd.DataFrame(rows, columns=["epoch", "loss", "accuracy"]), keys),
+        gradients=keyed(recorder.gradients(), keys),
+        activations=keyed(recorder.activations(), keys),
+    )
+
+
+def train_cnn(
+    arrays: dict[str, np.ndarray],
+    *,
+    seed: int,
+    settings: dict,
+    checkpoint_dir: str | Path,
+    threads: int = 1,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> dict:
+    """One CNN job; resumes from ``checkpoint_dir`` if a killed run left one (the caller removes it)."""
+    device = configure_tensorflow(threads, seed)
+    keys = dict(exercise="ex3", seed=seed)
+    checkpoint_dir = Path(checkpoint_dir)
+    x, y = image_tensor(arrays["x_train"]), arrays["y_train"]
+    # The validation split is the last share of the training set; the test set is only evaluated.
+    n_val = int(round(len(x) * settings["validation_split"]))
+    x_train, y_train, x_val, y_val = x[: len(x) - n_val], y[: len(y) - n_val], x[len(x) - n_val :], y[len(y) - n_val :]
+    x_test, y_test = image_tensor(arrays["x_test"]), arrays["y_test"]
+
+    tag = {**settings, "seed": seed, "n_train": len(x)}
+    resumed = checkpoint.load(checkpoint_dir, tag)
+    if resumed:
+        model, rows = resumed
+    else:
+        model, rows = build_cnn(l2=settings["l2"]), []
+        learning_rate = settings["learning_rate"]
+        if settings.get("lr_schedule", "constant") == "cosine":
+            # decays to 0 over the whole run; the step count lives in the optimizer, so a resumed
+            # job continues the same curve
+            steps = math.ceil(len(x_train) / settings["batch_size"]) * settings["epochs"]
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+        model.compile(
+            optimizer=make_optimizer(settings["optimizer"], learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+
+    start = time.perf_counter()
+    rows, diverged = fit_epochs(
+        model,
+        x_train,
+        y_train,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        history=rows,
+        validation=(x_val, y_val) if n_val else None,
+        on_epoch_end=lambda _, h: checkpoint.save(model, h, checkpoint_dir, tag),
+        shift=settings.get("shift_pixels", 0),
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    total, non_trainable = count_params(model)
+    metrics = _finish(
+        keys,
+        rows,
+        evaluate(model, x_test, y_test, diverged),
+        seconds,
+        diverged,
+        resumed_from_epoch=len(resumed[1]) if resumed else 0,
+        device=device,
+        params=total,
+        non_trainable_params=non_trainable,
+    )
+    columns = ["epoch", "loss", "accuracy"] + (["val_loss", "val_accuracy"] if n_val else [])
+    history = keyed(pd.DataFrame(rows, columns=columns), keys)
+    return dict(metrics=metrics, history=history, summary=model_summary(model), model=model)

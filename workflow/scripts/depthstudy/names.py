@@ -1,0 +1,30 @@
+"""Names that the workflow and the package share, each defined in one place.
+
+The activations a config may name are the schema's (``$defs.activation.enum`` in
+workflow/schemas/config.schema.yaml); tables and figures list them in that order. Adding one there is
+enough for every part of the package: Keras resolves it by name (LeCun's is registered in
+``depthstudy.activations``) and it prints as its name unless ``DISPLAY`` spells it otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+ACTIVATIONS: list[str] = yaml.safe_load(SCHEMA.read_text())["$defs"]["activation"]["enum"]
+
+# How tables and figures write an activation where its config name is not how a reader knows it.
+DISPLAY = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU", "elu": "ELU",
+           "leaky_relu": "Leaky ReLU"}  # fmt: skip
+
+
+def display(activation: str) -> str:
+    return DISPLAY.get(activation, activation)
+
+
+def in_order(activations) -> list[str]:
+    """The distinct activations among ``activations``, in the schema's order (unknown ones last)."""
+    present = list(dict.fromkeys(activations))
+    return [a for a in ACTIVATIONS if a in present] + [a for a in present if a not in ACTIVATIONS]
