@@ -3,8 +3,8 @@
 import pandas as pd
 
 from depthstudy.claims import claims_markdown, claims_table
-from depthstudy.io import as_list
-from depthstudy.logs import job_name, start_job, write_csv, write_text
+from depthstudy.io import as_list, write_csv, write_text
+from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))

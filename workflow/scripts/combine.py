@@ -1,7 +1,7 @@
 """Combine rules: concatenate per-job CSVs, tagging rows with their job's wildcards."""
 
-from depthstudy.io import as_list
-from depthstudy.logs import job_name, start_job, write_csv
+from depthstudy.io import as_list, write_csv
+from depthstudy.logs import job_name, start_job
 from depthstudy.tables import combine
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
