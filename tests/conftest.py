@@ -77,7 +77,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory, mnist_dir) -> Path:
-    """The whole smoke study, run once per session; tests read its results."""
+    """The whole smoke study, run once per session; tests read its results and its console (console.txt)."""
     work = copy_workflow(tmp_path_factory.mktemp("smoke"))
-    snakemake(work, "--cores", "2", "--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}")
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
+    proc = snakemake(work, "--cores", "2", *config)
+    (work / "console.txt").write_text(proc.stdout)
     return work

@@ -87,8 +87,9 @@ def test_default_config_is_valid():
 @pytest.mark.parametrize(
     "args, word",
     [
-        (["--config", "training={'width': 0}"], "width"),
-        (["--config", "exercises={'ex1': {'activations': ['swish'], 'depths': [5]}}"], "swish"),
+        # the path of the offending value, not just a word that the schema quoted in the message also holds
+        (["--config", "training={'width': 0}"], "On instance['training']['width']"),
+        (["--config", "exercises={'ex1': {'activations': ['swish'], 'depths': [5]}}"], "'swish' is not one of"),
         (["--config", "limit_train=100"], "probe.size = 1024 is larger than limit_train = 100"),
     ],
 )

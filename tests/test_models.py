@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from depthstudy import formulas
+from depthstudy import formulas, names
 from depthstudy.activations import lecun
 from depthstudy.models import build_cnn, build_mlp, count_params
 
@@ -62,3 +62,12 @@ def test_lecun_model_saves_and_loads(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     assert keras.saving.get_registered_object("depthstudy>lecun") is lecun
+
+
+def test_every_activation_the_schema_allows_builds_a_network_and_has_a_display_name_or_its_own():
+    x = np.random.default_rng(0).random((4, 784)).astype("float32")
+    for name in names.ACTIVATIONS:
+        model = build_mlp(name, 2, 8)
+        assert np.isfinite(model.predict(x, verbose=0)).all(), name
+    assert set(names.DISPLAY) <= set(names.ACTIVATIONS)
+    assert names.in_order(["selu", "relu", "custom", "relu"]) == ["relu", "selu", "custom"]

@@ -1,7 +1,6 @@
 """The workflow through snakemake itself: dry runs, real data preparation, the smoke study, the report."""
 
 import gzip
-import os
 import re
 import signal
 import subprocess
@@ -10,7 +9,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from conftest import ROOT, copy_workflow, snakemake
@@ -53,7 +51,7 @@ def test_one_figure_plans_only_what_it_needs(tmp_path):
         "prepare_data": 1,
         "train_mlp": 9,
         "combine_probe": 1,
-        "plot_max_gradient": 1,
+        "plot_ex1c_max_gradient": 1,
         "total": 12,
     }
     assert set(re.findall(r"depth(\d+)/seed", out)) == {"20"}
@@ -101,6 +99,15 @@ def test_smoke_study_outputs(smoke_run):
     ]
     grads = pd.read_csv(results / "ex1/tanh/depth6/seed1/gradients.csv")
     assert sorted(grads.epoch.unique()) == [0, 1, 2] and grads.layer.max() == 7
+    # every per-job CSV says which job wrote it
+    keys = ["exercise", "activation", "depth", "seed"]
+    for name in ("history", "gradients", "activations"):
+        frame = pd.read_csv(results / f"ex1/tanh/depth6/seed1/{name}.csv")
+        assert list(frame.columns[:4]) == keys and frame[keys].drop_duplicates().values.tolist() == [
+            ["ex1", "tanh", 6, 1]
+        ]
+    cnn_history = pd.read_csv(results / "ex3/seed0/history.csv")
+    assert list(cnn_history.columns[:3]) == ["exercise", "seed", "epoch"] and set(cnn_history.exercise) == {"ex3"}
     table = pd.read_csv(results / "tables/ex1b_test_metrics.csv")
     assert len(table) == 6 and (table.seeds == 2).all()
     assert pd.read_csv(results / "ex1d/lecun/depth6/seed0/history.csv").empty  # untrained
@@ -206,10 +213,85 @@ def test_sigint_leaves_no_half_written_csv_and_rerun_matches(tmp_path, smoke_run
         )
 
 
-@pytest.mark.skipif(os.environ.get("CI") is None and "DEPTHSTUDY_MNIST_DIR" not in os.environ, reason="needs MNIST")
 def test_smoke_config_runs_every_exercise_block(smoke_run):
     config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
     for name, ex in config["exercises"].items():
         for act in ex["activations"]:
             for depth in ex["depths"]:
                 assert (smoke_run / f"results/{name}/{act}/depth{depth}/seed0/activations.csv").exists()
+
+
+TF_START_UP = re.compile(
+    r"oneDNN|cpu_feature_guard|absl::InitializeLog|^[IWE]0000 |This TensorFlow binary|NodeDef mentions"
+)
+
+
+def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_start_up(smoke_run):
+    console = (smoke_run / "console.txt").read_text()
+    lines = console.splitlines()
+    assert not [line for line in lines if TF_START_UP.search(line)]
+    assert not [line for line in lines if " INFO " in line]  # a job's INFO lines go to its log only
+    assert "68 of 68 steps (100%) done" in console
+    results = [line for line in lines if re.match(r"\[train_(mlp|cnn) ", line)]
+    trained = list((smoke_run / "results").glob("*/*/depth*/seed*/metrics.csv"))
+    assert len(results) == len(trained) + 1  # and the CNN
+    assert all(re.search(r"\] test accuracy \d\.\d{4}, test loss \d+\.\d{4}, \d+\.\d s training$", r) for r in results)
+    assert "[train_mlp ex1/relu/depth6/seed1] test accuracy " in console
+    assert "[train_cnn seed0] test accuracy " in console
+    # ... while the job's log holds its epochs and TensorFlow's own start-up output
+    log = (smoke_run / "results/logs/train_mlp/ex1/relu/depth6/seed1.log").read_text()
+    assert "epoch 2/2" in log and "oneDNN" in log
+
+
+def test_summary_has_the_reports_layers_and_parameter_counts(smoke_run):
+    """Layer (type), Output Shape and Param # of every layer, as the report's summary of exercise 3 lists them."""
+    report = {
+        "conv2d_1": ("Conv2D", "(None, 26, 26, 32)", 320),
+        "batch_normalization_1": ("BatchNormalization", "(None, 26, 26, 32)", 128),
+        "leaky_re_lu_1": ("LeakyReLU", "(None, 26, 26, 32)", 0),
+        "conv2d_2": ("Conv2D", "(None, 24, 24, 64)", 18496),
+        "batch_normalization_2": ("BatchNormalization", "(None, 24, 24, 64)", 256),
+        "dense_1": ("Dense", "(None, 24, 24, 64)", 4160),
+        "leaky_re_lu_2": ("LeakyReLU", "(None, 24, 24, 64)", 0),
+        "max_pooling2d_1": ("MaxPooling2D", "(None, 12, 12, 64)", 0),
+        "dropout_1": ("Dropout", "(None, 12, 12, 64)", 0),
+        "flatten_1": ("Flatten", "(None, 9216)", 0),
+        "dense_2": ("Dense", "(None, 128)", 1179776),
+        "batch_normalization_3": ("BatchNormalization", "(None, 128)", 512),
+        "dense_3": ("Dense", "(None, 128)", 16512),
+        "leaky_re_lu_3": ("LeakyReLU", "(None, 128)", 0),
+        "dropout_2": ("Dropout", "(None, 128)", 0),
+        "dense_4": ("Dense", "(None, 10)", 1290),
+    }
+    text = (smoke_run / "results/ex3/seed0/summary.txt").read_text()
+    header = next(line for line in text.splitlines() if line.startswith("Layer (type)"))
+    assert "Output Shape" in header and header.rstrip().endswith("Param #")
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"(\w+) \((\w+)\)\s+(\(None[\d, ]*\))\s+([\d,]+)$", line)
+        if match:
+            found[match[1]] = (match[2], match[3], int(match[4].replace(",", "")))
+    assert found == report
+    assert "Total params: 1,221,450" in text and "Non-trainable params: 448" in text
+    assert "Trainable params: 1,221,002" in text and "ptimizer" not in text
+
+
+def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path):
+    work = copy_workflow(tmp_path)
+
+    def without(*exercises):
+        # config.yaml itself: an overlay (--configfile) merges into it and cannot take a block away
+        config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
+        for name in exercises:
+            del config["exercises"][name]
+        (work / "config.yaml").write_text(yaml.safe_dump(config))
+
+    for required in ("ex1", "ex1d", "ex1d_trained", "cure_he_init", "cure_selu"):
+        without(required, "cure_batchnorm")
+        proc = snakemake(work, "-n", check=False)
+        assert proc.returncode != 0 and "Job stats" not in proc.stdout
+        assert f"'{required}' is a required property" in proc.stdout, proc.stdout[-2000:]
+    # cure_batchnorm is optional: without it the study plans every output, and no job of it
+    without("cure_batchnorm")
+    out = snakemake(work, "-n").stdout
+    assert "cure_batchnorm" not in out and job_stats(out)["plot_cures_accuracy_by_depth"] == 1

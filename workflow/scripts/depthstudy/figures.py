@@ -37,9 +37,9 @@ def _colors(activations, plot) -> dict:
 
 def chance_line(ax, classes: pd.DataFrame) -> None:
     """The accuracy of always answering the most frequent test class, from the test labels."""
-    top = classes.loc[classes.test_share.idxmax()]
-    share = float(top.test_share)
-    ax.axhline(share, color="grey", lw=0.8, ls=":", label=f"always '{top.label}' ({share:.4f})")
+    top = classes.test_share.idxmax()
+    share = float(classes.test_share[top])
+    ax.axhline(share, color="grey", lw=0.8, ls=":", label=f"always '{classes.label[top]}' ({share:.4f})")
 
 
 def _layer_ticks(ax, n_layers: int) -> None:
@@ -272,6 +272,6 @@ def cures_accuracy(metrics: pd.DataFrame, classes: pd.DataFrame, out, plot: dict
         chance_line(ax, classes)
         ax.set_xticks(sorted(metrics.depth.unique()))
     grid.set(ylim=(0, 1))
-    sns.move_legend(grid, "upper left", bbox_to_anchor=(1, 0.9), title=None)
+    sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0), ncol=2, title=None, frameon=False)
     grid.figure.suptitle(title, y=1.04)
     save(grid.figure, out, plot)

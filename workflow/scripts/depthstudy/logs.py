@@ -40,7 +40,7 @@ class _ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         level = "" if record.levelno < logging.WARNING else f"{record.levelname}: "
-        return f"[{self.job}] {level}{record.getMessage()}"
+        return f"[{self.job}] {level}{record.getMessage().rstrip()}"
 
 
 def _to_console(record: logging.LogRecord) -> bool:

@@ -1,0 +1,51 @@
+"""A job's output: INFO and whatever libraries write to stderr go to its log, the user's lines to the console."""
+
+import subprocess
+import sys
+import textwrap
+
+from conftest import ROOT
+
+JOB = """
+import logging, os, warnings
+from depthstudy.logs import CONSOLE, job_name, start_job
+
+start_job({log!r}, job_name("train_mlp", {{"exercise": "ex1", "activation": "relu", "depth": "5", "seed": "0"}}))
+log = logging.getLogger("depthstudy.jobs")
+log.info("epoch 1/5 progress")
+os.write(2, b"I0000 a C++ library writing to descriptor 2\\n")
+log.info("test accuracy 0.9000", extra=CONSOLE)
+log.warning("loss is nan at epoch 3: training diverged, stopping")
+warnings.warn("a library's warning")
+raise ValueError("exercises.ex1: something named")
+"""
+
+
+def test_info_and_stderr_go_to_the_log_and_results_warnings_errors_to_the_console(tmp_path):
+    log = tmp_path / "logs" / "job.log"
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(JOB.format(log=str(log)))],
+        cwd=ROOT / "workflow" / "scripts",
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "[train_mlp ex1/relu/depth5/seed0] test accuracy 0.9000",
+        "[train_mlp ex1/relu/depth5/seed0] WARNING: loss is nan at epoch 3: training diverged, stopping",
+        "[train_mlp ex1/relu/depth5/seed0] WARNING: <string>:11: UserWarning: a library's warning",
+        "[train_mlp ex1/relu/depth5/seed0] ERROR: ValueError: exercises.ex1: something named",
+    ]
+    text = log.read_text()
+    for line in ("epoch 1/5 progress", "I0000 a C++ library", "test accuracy 0.9000", "training diverged"):
+        assert line in text
+    assert "Traceback (most recent call last)" in text  # the whole traceback, in the log only
+
+
+def test_job_names_read_like_their_output_folders():
+    from depthstudy.logs import job_name
+
+    assert job_name("train_cnn", {"seed": "2"}) == "train_cnn seed2"
+    assert job_name("combine_probe", {"exercise": "ex1", "depth": "40"}) == "combine_probe ex1/depth40"
+    assert job_name("claims_table", {}) == "claims_table"
