@@ -30,8 +30,14 @@ log = logging.getLogger(__name__)
 STEPS_PER_EXECUTION = 64
 
 
-def make_optimizer(name: str, learning_rate) -> keras.optimizers.Optimizer:
-    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
+def compile_classifier(model: keras.Model, optimizer: str, learning_rate, steps_per_execution: int = 1):
+    """Cross-entropy on integer labels, accuracy, and the named Keras optimizer."""
+    model.compile(
+        optimizer=keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}}),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def mlp_model(activation: str, depth: int, settings: dict, steps_per_execution: int = STEPS_PER_EXECUTION):
@@ -43,12 +49,7 @@ def mlp_model(activation: str, depth: int, settings: dict, steps_per_execution: 
         initializer=settings["initializer"],
         batchnorm=settings["batchnorm"],
     )
-    model.compile(
-        optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-    )
+    compile_classifier(model, settings["optimizer"], settings["learning_rate"], steps_per_execution)
     return model
 
 
@@ -154,11 +155,7 @@ def train_cnn(
             # job continues the same curve
             steps = math.ceil(len(x_train) / settings["batch_size"]) * settings["epochs"]
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-        model.compile(
-            optimizer=make_optimizer(settings["optimizer"], learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        compile_classifier(model, settings["optimizer"], learning_rate)
 
     start = time.perf_counter()
     rows, diverged = fit_epochs(
