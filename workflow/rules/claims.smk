@@ -9,12 +9,7 @@ rule claims_table:
         + combined("activations", "cure_he_init", DEEPEST),
         gradients=combined("gradients", "ex1", DEEPEST),
     output:
-        csv=report(
-            "results/tables/claims.csv",
-            caption="../report/table.rst",
-            category="Tables",
-        ),
-        md="results/tables/claims.md",
+        **table_files("claims"),
     log:
         "results/logs/claims_table.log",
     conda:
@@ -29,12 +24,7 @@ rule comparison_with_report:
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
-        csv=report(
-            "results/tables/comparison_with_report.csv",
-            caption="../report/table.rst",
-            category="Tables",
-        ),
-        md="results/tables/comparison_with_report.md",
+        **table_files("comparison_with_report"),
     log:
         "results/logs/comparison_with_report.log",
     conda:

@@ -145,6 +145,18 @@ TABLE_NAME = {ex: REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics") for ex in EXE
 TABLE_EXERCISE = {table: ex for ex, table in TABLE_NAME.items()}
 
 
+def table_files(name):
+    """A table's two outputs: the CSV (in the HTML report) and its Markdown twin."""
+    return dict(
+        csv=report(
+            f"results/tables/{name}.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
+        md=f"results/tables/{name}.md",
+    )
+
+
 def table_md(exercise):
     """The Markdown table of an exercise's test metrics."""
     return expand(rules.metrics_table.output.md, table=TABLE_NAME[exercise])

@@ -53,12 +53,7 @@ rule metrics_table:
         ),
         reference=REFERENCE,
     output:
-        csv=report(
-            "results/tables/{table}.csv",
-            caption="../report/table.rst",
-            category="Tables",
-        ),
-        md="results/tables/{table}.md",
+        **table_files("{table}"),
     log:
         "results/logs/metrics_table/{table}.log",
     wildcard_constraints:
@@ -78,12 +73,7 @@ rule cnn_table:
         metrics=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
-        csv=report(
-            "results/tables/ex3_cnn.csv",
-            caption="../report/table.rst",
-            category="Tables",
-        ),
-        md="results/tables/ex3_cnn.md",
+        **table_files("ex3_cnn"),
     log:
         "results/logs/cnn_table.log",
     conda:
