@@ -83,3 +83,15 @@ def smoke_run(tmp_path_factory, mnist_dir) -> Path:
     proc = snakemake(work, "--cores", "2", *config)
     (work / "console.txt").write_text(proc.stdout)
     return work
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> number of jobs."""
+    block = output.split("Job stats:", 1)[1]
+    stats = {}
+    for line in block.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        stats[parts[0]] = int(parts[1])
+    return stats

@@ -2,6 +2,7 @@
 
 import gzip
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,23 +10,12 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import ROOT, copy_workflow, job_stats, snakemake
 
 TRAINING_RULES = {"prepare_data", "train_mlp", "train_cnn"}
-
-
-def job_stats(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a (dry) run: rule -> number of jobs."""
-    block = output.split("Job stats:", 1)[1]
-    stats = {}
-    for line in block.splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        stats[parts[0]] = int(parts[1])
-    return stats
 
 
 def test_lint_passes():
@@ -295,3 +285,37 @@ def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path)
     without("cure_batchnorm")
     out = snakemake(work, "-n").stdout
     assert "cure_batchnorm" not in out and job_stats(out)["plot_cures_accuracy_by_depth"] == 1
+
+
+@pytest.mark.parametrize(
+    "module, check",
+    [
+        # every figure draws with figures.py; nothing upstream of a figure reruns
+        ("figures.py", lambda rules: rules and all(r.startswith("plot_") for r in rules)),
+        # the model code: every training job, and everything below them
+        ("models.py", lambda rules: {"train_mlp", "train_cnn", "combine_mlp", "metrics_table"} <= rules),
+        # tables and combining: no training, no data preparation
+        ("tables.py", lambda rules: "combine_mlp" in rules and not rules & TRAINING_RULES),
+    ],
+)
+def test_editing_a_package_module_reruns_exactly_what_runs_it(tmp_path, smoke_run, mnist_dir, module, check):
+    work = tmp_path / "study"
+    shutil.copytree(smoke_run, work)  # results, their metadata and modification times
+    args = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
+    snakemake(work, "--cores", "2", *args)  # up to date, whatever other tests did to the smoke run
+    assert "Nothing to be done" in snakemake(work, "-n", *args).stdout
+    with open(work / "workflow/scripts/depthstudy" / module, "a") as source:
+        source.write("\n# an edit\n")
+    out = snakemake(work, "-n", *args).stdout
+    planned = set(job_stats(out)) - {"all", "total"}
+    assert check(planned), planned
+    if module == "models.py":
+        config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
+        assert job_stats(out)["train_mlp"] == sum(
+            len(ex["activations"]) * len(ex["depths"]) * len(ex.get("seeds", config["seeds"]))
+            for ex in config["exercises"].values()
+        )
+    assert "Params have changed since last execution" in out
+    # a cosmetic edit: --touch keeps the results and records the new code version
+    snakemake(work, "--touch", "--cores", "1", *args)
+    assert "Nothing to be done" in snakemake(work, "-n", *args).stdout

@@ -14,6 +14,8 @@ rule claims_table:
         "results/logs/claims_table.log",
     conda:
         "../../envs/plotting.yaml"
+    params:
+        code=code_hash("claims.py"),
     script:
         "../scripts/claims.py"
 
@@ -34,6 +36,7 @@ rule comparison_with_report:
             **{ex: exercise_settings(ex) for ex in EXERCISES},
             "cnn": config["cnn"],
         },
+        code=code_hash("comparison.py"),
     script:
         "../scripts/comparison.py"
 

@@ -20,5 +20,6 @@ rule train_cnn:
         settings=cnn_settings(),
         # Not an output: it must survive a killed job, which Snakemake cleans up.
         checkpoint_dir="results/ex3/seed{seed}/resume",
+        code=code_hash("train_cnn.py"),
     script:
         "../scripts/train_cnn.py"

@@ -1,5 +1,16 @@
-# Helpers for every stage. The grid of each exercise, its merged settings, and the checks
-# that need more than the schema (cross-key limits, targets outside the configured grid).
+# Helpers for every stage. The grid of each exercise, its merged settings, the checks that need
+# more than the schema (cross-key limits, targets outside the configured grid), and the code version
+# of each rule.
+
+import ast
+import hashlib
+import os
+from pathlib import Path
+
+# This workflow's own folder (workflow/), wherever Snakemake runs: in the checkout, or in another
+# folder that uses the workflow as a module. Paths into it are made from here, never from the
+# working directory.
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
 
 EXERCISES = config["exercises"]
 ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})
@@ -162,4 +173,42 @@ def table_md(exercise):
     return expand(rules.metrics_table.output.md, table=TABLE_NAME[exercise])
 
 
-REFERENCE = "workflow/resources/report_values.csv"
+REFERENCE = os.path.relpath(WORKFLOW_DIR / "resources" / "report_values.csv")
+
+
+# Reruns follow the code. Snakemake reruns a job when its rule's script changes, but not when a
+# module of the package that the script imports changes: edit models.py and it would answer "Nothing
+# to be done" over results that no longer match the code. So every rule has a param `code`, a hash of
+# its script and of every depthstudy module it imports, directly or through other modules (read from
+# their import statements, so the list cannot fall behind the code). Changing a param reruns a job.
+# A param rather than the modules as inputs: it follows content, not modification times, so a fresh
+# clone, a checkout or a copy reruns nothing, and no path to the package has to exist in the folder
+# the workflow runs in (as when it is used as a module from another folder).
+SCRIPTS = WORKFLOW_DIR / "scripts"
+
+
+def _package_imports(path):
+    """The depthstudy modules that a Python file imports (anywhere in it, lazy imports included)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "depthstudy":
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "depthstudy."
+        ):
+            yield node.module.split(".")[1]
+
+
+def code_hash(script):
+    """A short hash of ``workflow/scripts/<script>`` and every package module that it runs."""
+    files, todo = set(), [SCRIPTS / script]
+    while todo:
+        path = todo.pop()
+        if path not in files:
+            files.add(path)
+            todo += [
+                SCRIPTS / "depthstudy" / f"{name}.py" for name in _package_imports(path)
+            ]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]

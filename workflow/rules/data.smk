@@ -10,6 +10,7 @@ rule prepare_data:
         verify_checksums=config["verify_checksums"],
         limit_train=config["limit_train"],
         limit_test=config["limit_test"],
+        code=code_hash("prepare_data.py"),
     script:
         "../scripts/prepare_data.py"
 
@@ -23,5 +24,7 @@ rule class_shares:
         "results/logs/class_shares.log",
     conda:
         "../../envs/plotting.yaml"
+    params:
+        code=code_hash("class_shares.py"),
     script:
         "../scripts/class_shares.py"

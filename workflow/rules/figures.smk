@@ -135,5 +135,6 @@ for png, figure in FIGURES.items():
             figure=figure["draw"],
             plot=PLOT,
             options=figure["options"],
+            code=code_hash("plot.py"),
         script:
             "../scripts/plot.py"

@@ -19,5 +19,6 @@ rule train_mlp:
     params:
         settings=lambda wildcards: exercise_settings(wildcards.exercise),
         probe=config["probe"],
+        code=code_hash("train_mlp.py"),
     script:
         "../scripts/train_mlp.py"

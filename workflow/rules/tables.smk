@@ -12,6 +12,8 @@ rule combine_mlp:
         "results/logs/combine_mlp/{exercise}.log",
     conda:
         "../../envs/plotting.yaml"
+    params:
+        code=code_hash("combine.py"),
     script:
         "../scripts/combine.py"
 
@@ -27,6 +29,8 @@ rule combine_probe:
         "results/logs/combine_probe/{exercise}_depth{depth}.log",
     conda:
         "../../envs/plotting.yaml"
+    params:
+        code=code_hash("combine.py"),
     script:
         "../scripts/combine.py"
 
@@ -42,6 +46,8 @@ rule combine_cnn:
         "results/logs/combine_cnn.log",
     conda:
         "../../envs/plotting.yaml"
+    params:
+        code=code_hash("combine.py"),
     script:
         "../scripts/combine.py"
 
@@ -64,6 +70,7 @@ rule metrics_table:
         kind="mlp",
         exercise=lambda w: TABLE_EXERCISE[w.table],
         title=lambda w: f"Test loss and accuracy: exercise {TABLE_EXERCISE[w.table]}",
+        code=code_hash("table.py"),
     script:
         "../scripts/table.py"
 
@@ -81,5 +88,6 @@ rule cnn_table:
     params:
         kind="cnn",
         title="Exercise 3: the report's CNN",
+        code=code_hash("table.py"),
     script:
         "../scripts/table.py"
