@@ -32,6 +32,7 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/tensorboard.smk"
 
 
 # Only data preparation and training go to a cluster; the rest reads small CSVs. (The figure rules,
@@ -51,6 +52,9 @@ localrules:
     cnn_table,
     claims_table,
     comparison_with_report,
+    tensorboard_mlp,
+    tensorboard_cnn,
+    tensorboard,
 
 
 rule all:
@@ -62,3 +66,4 @@ rule all:
         rules.ex3.input,
         rules.claims.input,
         rules.comparison_with_report.output,
+        rules.tensorboard.input if config["tensorboard"] else [],

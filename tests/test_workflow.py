@@ -119,6 +119,9 @@ def test_report_holds_every_figure_and_caption(smoke_run):
     for caption in (ROOT / "workflow/report").glob("*.rst"):
         title = caption.read_text().splitlines()[0].strip()
         assert title in html, (caption.name, title)
+    # the front page credits the report and MNIST's licence, which every figure and table derives from
+    for credit in ("Vangelis Siatiras", "Attribution-Share Alike 3.0", "CITATION.cff"):
+        assert credit in html, credit
 
 
 def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
