@@ -210,5 +210,6 @@ def code_hash(script):
             ]
     digest = hashlib.sha256()
     for path in sorted(files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for chunk in (path.name.encode(), b"\0", path.read_bytes()):
+            digest.update(chunk)
     return digest.hexdigest()[:12]
