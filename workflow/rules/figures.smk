@@ -4,8 +4,8 @@
 #
 # Entry: the PNG's name under results/figures/ (with {depth} for one figure per depth), the function
 # of depthstudy.figures that draws it, its inputs (named like that function's frame arguments), its
-# caption in workflow/report/, its report category, and the function's other arguments (a title).
-# The rule is called plot_<name without _depth{depth}>.
+# report category, and the function's other arguments (a title). Without _depth{depth}, the name
+# also names the rule (plot_<name>) and its caption (workflow/report/<name>.rst).
 
 CLASSES = rules.class_shares.output[0]
 EX1_GRADIENTS = expand(
