@@ -5,9 +5,7 @@ Not called tensorboard.py: rule scripts sit on sys.path, where that name would h
 
 import logging
 
-import pandas as pd
-
-from depthstudy.io import as_list
+from depthstudy.io import read_frames
 from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -15,6 +13,6 @@ start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads
 
 from depthstudy.tensorboard_runs import export  # noqa: E402
 
-frames = {name: pd.concat(map(pd.read_csv, as_list(sm.input[name]))) for name in sm.input.keys()}
+frames = read_frames(sm.input)
 runs = export(sm.output[0], **frames)
 logging.getLogger("depthstudy").info("%d runs in %s", len(runs), sm.output[0])

@@ -3,14 +3,12 @@
 The function is ``depthstudy.figures.<params.figure>``; its frame arguments are named like the inputs.
 """
 
-import pandas as pd
-
 from depthstudy import figures
-from depthstudy.io import as_list
+from depthstudy.io import read_frames
 from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
-frames = {name: pd.concat(map(pd.read_csv, as_list(sm.input[name]))) for name in sm.input.keys()}
+frames = read_frames(sm.input)
 draw = getattr(figures, sm.params.figure)
 draw(**frames, out=sm.output[0], plot=sm.params.plot, **sm.params.get("options", {}))

@@ -36,3 +36,8 @@ def write_text(text: str, path: str | Path) -> None:
 def as_list(paths) -> list[str]:
     """Snakemake hands a named input over as a string when it holds one file, else as a list."""
     return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+
+
+def read_frames(named_inputs) -> dict[str, pd.DataFrame]:
+    """Each named input of a rule (one CSV or several) read as one frame, by its name."""
+    return {name: pd.concat(map(pd.read_csv, as_list(named_inputs[name]))) for name in named_inputs.keys()}
