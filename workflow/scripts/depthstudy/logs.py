@@ -25,10 +25,14 @@ CONSOLE = {"console": True}
 TF_CPP_MIN_LOG_LEVEL = "1"
 
 
+def job_folder(keys: dict) -> str:
+    """A job's keys as its result folder writes them: ex1/relu/depth5/seed0."""
+    return "/".join(f"{k}{v}" if k in ("depth", "seed") else str(v) for k, v in keys.items())
+
+
 def job_name(rule: str, wildcards: dict) -> str:
     """How the console names a job: its rule and wildcard values, as in its output folder."""
-    values = [f"{k}{v}" if k in ("depth", "seed") else str(v) for k, v in wildcards.items()]
-    return " ".join([rule, "/".join(values)]) if values else rule
+    return " ".join([rule, job_folder(wildcards)]) if wildcards else rule
 
 
 class _ConsoleFormatter(logging.Formatter):

@@ -17,20 +17,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from depthstudy.logs import job_folder
+
 KEYS = ("activation", "depth", "seed")
 
 
-def run_folder(job: dict) -> str:
-    """A job's run, relative to its exercise's folder: relu/depth5/seed0, or seed0 for the CNN."""
-    parts = [str(job["activation"])] if "activation" in job else []
-    parts += [f"depth{job['depth']}"] if "depth" in job else []
-    return "/".join([*parts, f"seed{job['seed']}"])
-
-
 def _jobs(frame: pd.DataFrame):
+    """(run folder, rows) per job; a run sits in its exercise's folder: relu/depth5/seed0, or seed0."""
     keys = [k for k in KEYS if k in frame.columns]
     for values, rows in frame.groupby(keys, sort=True):
-        yield run_folder(dict(zip(keys, values, strict=True))), rows
+        yield job_folder(dict(zip(keys, values, strict=True))), rows
 
 
 def _history(rows: pd.DataFrame) -> None:
