@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 
-from depthstudy.data import load_idx_folder, load_keras_mnist  # noqa: E402
+from depthstudy.data import catalog, load_idx_folder, load_keras  # noqa: E402
 
 
 def reset_peak_rss() -> None:
@@ -76,7 +76,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    arrays = load_idx_folder(args.data_dir) if args.data_dir else load_keras_mnist()
+    arrays = load_idx_folder(args.data_dir, catalog()["mnist"]["sha256"]) if args.data_dir else load_keras()
     from depthstudy import jobs, runtime, stream  # TensorFlow after the data, so its threads are set first
     from depthstudy.models import build_cnn, build_mlp
 

@@ -1,4 +1,4 @@
-"""The IDX reader and prepare_mnist: real formats, real failures, nothing half-written."""
+"""The IDX reader and prepare: real formats, real failures, nothing half-written."""
 
 import gzip
 import hashlib
@@ -8,11 +8,11 @@ import pytest
 
 from depthstudy.data import (
     IDX_FILES,
-    MNIST_SHA256,
     DataError,
+    catalog,
     load_idx_folder,
     parse_idx,
-    prepare_mnist,
+    prepare,
     probe_indices,
     read_idx_bytes,
 )
@@ -44,7 +44,7 @@ def write_idx_folder(folder, n_train=12, n_test=5, gz=True, labels=None):
 @pytest.mark.parametrize("gz", [True, False])
 def test_reads_gzipped_and_raw_folders(tmp_path, gz):
     arrays = write_idx_folder(tmp_path / "d", gz=gz)
-    loaded = load_idx_folder(tmp_path / "d", verify_checksums=False)
+    loaded = load_idx_folder(tmp_path / "d")
     for key in IDX_FILES:
         np.testing.assert_array_equal(loaded[key], arrays[key])
         assert loaded[key].dtype == np.uint8
@@ -89,7 +89,7 @@ def test_bad_files_fail_with_the_file_named_and_leave_no_npz(tmp_path, damage, m
         victim.write_bytes(gzip.compress(raw[:-3]))
     out = tmp_path / "out" / "mnist.npz"
     with pytest.raises(DataError, match=message) as err:
-        prepare_mnist(out, data_dir=str(tmp_path / "d"), verify_checksums=False)
+        prepare(out, data_dir=str(tmp_path / "d"))
     assert "train-labels-idx1-ubyte" in str(err.value)
     assert not out.exists()
     assert not list(out.parent.glob("*")) if out.parent.exists() else True
@@ -98,16 +98,18 @@ def test_bad_files_fail_with_the_file_named_and_leave_no_npz(tmp_path, damage, m
 def test_label_count_and_range_are_checked(tmp_path):
     write_idx_folder(tmp_path / "a", labels=np.zeros(11, dtype=np.uint8))
     with pytest.raises(DataError, match="11 labels for 12 images"):
-        load_idx_folder(tmp_path / "a", verify_checksums=False)
+        load_idx_folder(tmp_path / "a")
     write_idx_folder(tmp_path / "b", labels=np.full(12, 10, dtype=np.uint8))
     with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz: label 10 outside 0-9"):
-        load_idx_folder(tmp_path / "b", verify_checksums=False)
+        load_idx_folder(tmp_path / "b")
 
 
 def test_checksum_mismatch_names_the_file_and_the_way_out(tmp_path):
     write_idx_folder(tmp_path / "d")
-    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: SHA-256.*verify_checksums: false"):
-        load_idx_folder(tmp_path / "d")
+    pins = catalog()["fashion_mnist"]["sha256"]
+    message = "train-images-idx3-ubyte.gz: SHA-256.*not fashion_mnist's.*verify_checksums: false"
+    with pytest.raises(DataError, match=message):
+        load_idx_folder(tmp_path / "d", pins, "fashion_mnist")
 
 
 def test_missing_folder_says_how_to_get_the_data(tmp_path):
@@ -117,10 +119,10 @@ def test_missing_folder_says_how_to_get_the_data(tmp_path):
 
 def test_limits_apply_and_too_large_a_limit_fails(tmp_path):
     write_idx_folder(tmp_path / "d")
-    shapes = prepare_mnist(tmp_path / "m.npz", str(tmp_path / "d"), False, limit_train=7, limit_test=3)
+    shapes = prepare(tmp_path / "m.npz", str(tmp_path / "d"), limit_train=7, limit_test=3)
     assert shapes["x_train"] == (7, 28, 28) and shapes["y_test"] == (3,)
     with pytest.raises(DataError, match="limit_train = 13 is larger than the 12 train images"):
-        prepare_mnist(tmp_path / "n.npz", str(tmp_path / "d"), False, limit_train=13)
+        prepare(tmp_path / "n.npz", str(tmp_path / "d"), limit_train=13)
     assert not (tmp_path / "n.npz").exists()
 
 
@@ -131,9 +133,10 @@ def test_probe_indices_are_fixed_and_distinct():
 
 
 def test_real_mnist_matches_the_pins(mnist_dir):
-    for stem, digest in MNIST_SHA256.items():
+    pins = catalog()["mnist"]["sha256"]
+    for stem, digest in pins.items():
         assert hashlib.sha256(read_idx_bytes(mnist_dir / f"{stem}.gz")).hexdigest() == digest
-    arrays = load_idx_folder(mnist_dir)
+    arrays = load_idx_folder(mnist_dir, pins)
     assert arrays["x_train"].shape == (60000, 28, 28) and arrays["x_test"].shape == (10000, 28, 28)
     # 0.1135 in the report is the share of the digit 1 among the test labels
     assert np.mean(arrays["y_test"] == 1) == pytest.approx(0.1135)
@@ -143,7 +146,7 @@ def test_without_data_dir_keras_downloads_or_the_error_says_how_to_get_the_data(
     """Online (or with Keras' cache) this downloads MNIST; offline it must explain data_dir."""
     out = tmp_path / "mnist.npz"
     try:
-        shapes = prepare_mnist(out)
+        shapes = prepare(out)
     except DataError as err:
         assert "could not be downloaded through Keras" in str(err) and "--config data_dir=" in str(err)
         assert not out.exists()

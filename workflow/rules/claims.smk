@@ -11,7 +11,7 @@ rule claims_table:
     output:
         **table_files("claims"),
     log:
-        "results/logs/claims_table.log",
+        results("logs/claims_table.log"),
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -28,7 +28,7 @@ rule comparison_with_report:
     output:
         **table_files("comparison_with_report"),
     log:
-        "results/logs/comparison_with_report.log",
+        results("logs/comparison_with_report.log"),
     conda:
         "../../envs/plotting.yaml"
     params:

@@ -1,15 +1,15 @@
 rule train_cnn:
     input:
-        mnist=mnist_for_cnn,
+        data=data_for_cnn,
     output:
-        metrics="results/ex3/seed{seed}/metrics.csv",
-        history="results/ex3/seed{seed}/history.csv",
-        summary="results/ex3/seed{seed}/summary.txt",
-        model="results/ex3/seed{seed}/model.keras",
+        metrics=results("ex3/seed{seed}/metrics.csv"),
+        history=results("ex3/seed{seed}/history.csv"),
+        summary=results("ex3/seed{seed}/summary.txt"),
+        model=results("ex3/seed{seed}/model.keras"),
     log:
-        "results/logs/train_cnn/seed{seed}.log",
+        results("logs/train_cnn/seed{seed}.log"),
     benchmark:
-        "results/benchmarks/train_cnn/seed{seed}.tsv"
+        results("benchmarks/train_cnn/seed{seed}.tsv")
     conda:
         "../../envs/training.yaml"
     threads: config["threads"]["cnn"]
@@ -18,8 +18,9 @@ rule train_cnn:
         runtime=240,
     params:
         settings=cnn_settings(),
+        dataset=DATA["key"],
         # Not an output: it must survive a killed job, which Snakemake cleans up.
-        checkpoint_dir="results/ex3/seed{seed}/resume",
+        checkpoint_dir=results("ex3/seed{seed}/resume"),
         code=code_hash("train_cnn.py"),
     script:
         "../scripts/train_cnn.py"

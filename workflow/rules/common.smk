@@ -5,12 +5,60 @@
 import ast
 import hashlib
 import os
+import re
 from pathlib import Path
+
+import yaml
 
 # This workflow's own folder (workflow/), wherever Snakemake runs: in the checkout, or in another
 # folder that uses the workflow as a module. Paths into it are made from here, never from the
 # working directory.
 WORKFLOW_DIR = Path(workflow.current_basedir).parent
+
+# The data sets that `dataset` can name: their names, Keras downloads, SHA-256 pins and classes.
+CATALOG = yaml.safe_load((WORKFLOW_DIR / "resources" / "datasets.yaml").read_text())
+
+
+def data_set():
+    """The data set of this run: `key` (its results folder and metrics.csv's `dataset` column),
+    `name` (for titles), `classes`, and, for a known set, its Keras download and SHA-256 pins.
+
+    A set is the catalog's when Keras downloads it or its pins are checked. With verify_checksums
+    false, data_dir holds some other MNIST-format set: its name is dataset_name (or "custom data
+    set"), its key that name as a folder name, and its classes its labels."""
+    known = config["data_dir"] is None or config["verify_checksums"]
+    if known:
+        entry = CATALOG[config["dataset"]]
+        return dict(
+            entry, key=config["dataset"], name=config["dataset_name"] or entry["name"]
+        )
+    name = config["dataset_name"] or "custom data set"
+    key = (
+        re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        if config["dataset_name"]
+        else "custom"
+    )
+    if key in CATALOG or not key:
+        raise ValueError(
+            f"dataset_name {name!r}: its results folder results/{key} would be that of "
+            f"{CATALOG[key]['name'] if key else 'no name'}; choose another dataset_name"
+        )
+    classes = [str(label) for label in range(10)]
+    return dict(
+        key=key, name=name, classes=classes, keras=None, sha256=None, credit=None
+    )
+
+
+DATA = data_set()
+# Where this run's files go: results/ for MNIST, results/<key>/ for any other set, so that the study
+# of one data set never overwrites another's. The same tree inside.
+RESULTS = "results" if DATA["key"] == "mnist" else f"results/{DATA['key']}"
+
+
+def results(path):
+    """``path`` inside this run's results folder."""
+    return f"{RESULTS}/{path}"
+
 
 EXERCISES = config["exercises"]
 ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})
@@ -92,7 +140,7 @@ def mlp_outputs(kind, exercise, depth=None):
     )
 
 
-def mnist_for_cnn(wildcards):
+def data_for_cnn(wildcards):
     if int(wildcards.seed) not in config["cnn"]["seeds"]:
         raise ValueError(
             f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']}; add it to config.yaml"
@@ -100,13 +148,13 @@ def mnist_for_cnn(wildcards):
     return rules.prepare_data.output.npz
 
 
-def mnist_in_grid(wildcards):
+def data_in_grid(wildcards):
     check_grid(wildcards)
     return rules.prepare_data.output.npz
 
 
 PLOT = config["plot"]
-FIG = "results/figures"
+FIG = results("figures")
 
 
 def train_note(exercise):
@@ -160,11 +208,11 @@ def table_files(name):
     """A table's two outputs: the CSV (in the HTML report) and its Markdown twin."""
     return dict(
         csv=report(
-            f"results/tables/{name}.csv",
+            results(f"tables/{name}.csv"),
             caption="../report/table.rst",
             category="Tables",
         ),
-        md=f"results/tables/{name}.md",
+        md=results(f"tables/{name}.md"),
     )
 
 

@@ -127,7 +127,7 @@ for png, figure in FIGURES.items():
                 subcategory=figure.get("subcategory"),
             ),
         log:
-            f"results/logs/plot/{png}.log",
+            results(f"logs/plot/{png}.log"),
         localrule: True
         conda:
             "../../envs/plotting.yaml"

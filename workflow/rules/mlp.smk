@@ -1,15 +1,21 @@
 rule train_mlp:
     input:
-        mnist=mnist_in_grid,
+        data=data_in_grid,
     output:
-        metrics="results/{exercise}/{activation}/depth{depth}/seed{seed}/metrics.csv",
-        history="results/{exercise}/{activation}/depth{depth}/seed{seed}/history.csv",
-        gradients="results/{exercise}/{activation}/depth{depth}/seed{seed}/gradients.csv",
-        activations="results/{exercise}/{activation}/depth{depth}/seed{seed}/activations.csv",
+        metrics=results("{exercise}/{activation}/depth{depth}/seed{seed}/metrics.csv"),
+        history=results("{exercise}/{activation}/depth{depth}/seed{seed}/history.csv"),
+        gradients=results(
+            "{exercise}/{activation}/depth{depth}/seed{seed}/gradients.csv"
+        ),
+        activations=results(
+            "{exercise}/{activation}/depth{depth}/seed{seed}/activations.csv"
+        ),
     log:
-        "results/logs/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.log",
+        results("logs/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.log"),
     benchmark:
-        "results/benchmarks/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.tsv"
+        results(
+            "benchmarks/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.tsv"
+        )
     conda:
         "../../envs/training.yaml"
     threads: config["threads"]["mlp"]
@@ -19,6 +25,7 @@ rule train_mlp:
     params:
         settings=lambda wildcards: exercise_settings(wildcards.exercise),
         probe=config["probe"],
+        dataset=DATA["key"],
         code=code_hash("train_mlp.py"),
     script:
         "../scripts/train_mlp.py"

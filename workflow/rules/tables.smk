@@ -6,10 +6,10 @@ rule combine_mlp:
         metrics=lambda w: mlp_outputs("metrics", w.exercise),
         history=lambda w: mlp_outputs("history", w.exercise),
     output:
-        metrics="results/combined/{exercise}/metrics.csv",
-        history="results/combined/{exercise}/history.csv",
+        metrics=results("combined/{exercise}/metrics.csv"),
+        history=results("combined/{exercise}/history.csv"),
     log:
-        "results/logs/combine_mlp/{exercise}.log",
+        results("logs/combine_mlp/{exercise}.log"),
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -23,10 +23,10 @@ rule combine_probe:
         gradients=lambda w: mlp_outputs("gradients", w.exercise, int(w.depth)),
         activations=lambda w: mlp_outputs("activations", w.exercise, int(w.depth)),
     output:
-        gradients="results/combined/{exercise}/gradients_depth{depth}.csv",
-        activations="results/combined/{exercise}/activations_depth{depth}.csv",
+        gradients=results("combined/{exercise}/gradients_depth{depth}.csv"),
+        activations=results("combined/{exercise}/activations_depth{depth}.csv"),
     log:
-        "results/logs/combine_probe/{exercise}_depth{depth}.log",
+        results("logs/combine_probe/{exercise}_depth{depth}.log"),
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -40,10 +40,10 @@ rule combine_cnn:
         metrics=expand(rules.train_cnn.output.metrics, seed=config["cnn"]["seeds"]),
         history=expand(rules.train_cnn.output.history, seed=config["cnn"]["seeds"]),
     output:
-        metrics="results/combined/ex3/metrics.csv",
-        history="results/combined/ex3/history.csv",
+        metrics=results("combined/ex3/metrics.csv"),
+        history=results("combined/ex3/history.csv"),
     log:
-        "results/logs/combine_cnn.log",
+        results("logs/combine_cnn.log"),
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -61,7 +61,7 @@ rule metrics_table:
     output:
         **table_files("{table}"),
     log:
-        "results/logs/metrics_table/{table}.log",
+        results("logs/metrics_table/{table}.log"),
     wildcard_constraints:
         table="|".join(TABLE_EXERCISE),
     conda:
@@ -82,7 +82,7 @@ rule cnn_table:
     output:
         **table_files("ex3_cnn"),
     log:
-        "results/logs/cnn_table.log",
+        results("logs/cnn_table.log"),
     conda:
         "../../envs/plotting.yaml"
     params:

@@ -8,9 +8,9 @@ rule tensorboard_mlp:
         gradients=lambda w: mlp_outputs("gradients", w.exercise),
         activations=lambda w: mlp_outputs("activations", w.exercise),
     output:
-        directory("results/tensorboard/{exercise}"),
+        directory(results("tensorboard/{exercise}")),
     log:
-        "results/logs/tensorboard/{exercise}.log",
+        results("logs/tensorboard/{exercise}.log"),
     conda:
         "../../envs/training.yaml"
     params:
@@ -23,9 +23,9 @@ rule tensorboard_cnn:
     input:
         history=expand(rules.train_cnn.output.history, seed=config["cnn"]["seeds"]),
     output:
-        directory("results/tensorboard/ex3"),
+        directory(results("tensorboard/ex3")),
     log:
-        "results/logs/tensorboard/ex3.log",
+        results("logs/tensorboard/ex3.log"),
     conda:
         "../../envs/training.yaml"
     params:

@@ -12,7 +12,7 @@ from depthstudy.io import atomic_path, write_csv, write_text  # noqa: E402
 from depthstudy.jobs import train_cnn  # noqa: E402
 
 result = train_cnn(
-    load_prepared(sm.input.mnist),
+    load_prepared(sm.input.data),
     seed=int(sm.wildcards.seed),
     settings=sm.params.settings,
     checkpoint_dir=sm.params.checkpoint_dir,
@@ -22,5 +22,6 @@ with atomic_path(sm.output.model) as tmp:
     result["model"].save(tmp)
 write_text(result["summary"], sm.output.summary)
 write_csv(result["history"], sm.output.history)
+result["metrics"].insert(0, "dataset", sm.params.dataset)
 write_csv(result["metrics"], sm.output.metrics)
 shutil.rmtree(sm.params.checkpoint_dir, ignore_errors=True)

@@ -10,7 +10,7 @@ from depthstudy.io import write_csv  # noqa: E402
 from depthstudy.jobs import train_mlp  # noqa: E402
 
 frames = train_mlp(
-    load_prepared(sm.input.mnist),
+    load_prepared(sm.input.data),
     exercise=sm.wildcards.exercise,
     activation=sm.wildcards.activation,
     depth=int(sm.wildcards.depth),
@@ -20,6 +20,7 @@ frames = train_mlp(
     probe_seed=sm.params.probe["seed"],
     threads=sm.threads,
 )
+frames["metrics"].insert(0, "dataset", sm.params.dataset)
 # metrics.csv last: a later rule that sees it may rely on the other three.
 for name in ("history", "gradients", "activations", "metrics"):
     write_csv(frames[name], sm.output[name])

@@ -1,7 +1,9 @@
-"""MNIST in, one checked ``mnist.npz`` out.
+"""An MNIST-format data set in (MNIST, Fashion-MNIST, or another), one checked ``.npz`` out.
 
 The IDX reader is strict on purpose: every training job reads the file this module writes, so a
-truncated or foreign file must fail here, once, with its name in the message.
+truncated or foreign file must fail here, once, with its name in the message. Which files to expect
+(their SHA-256 pins) and where Keras downloads them come from workflow/resources/datasets.yaml,
+through the rule's params.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 
-# SHA-256 of the *decompressed* official files (mirrors recompress the .gz, so pin the content).
-MNIST_SHA256 = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-}
+# The data sets that the config's `dataset` can name, with their pins (read by the workflow too).
+CATALOG = Path(__file__).resolve().parents[2] / "resources" / "datasets.yaml"
+
+
+def catalog() -> dict[str, dict]:
+    """workflow/resources/datasets.yaml: each data set's name, Keras download, pins and classes."""
+    import yaml
+
+    return yaml.safe_load(CATALOG.read_text())
+
 
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.
 _UBYTE = 0x08
@@ -40,13 +45,13 @@ _EXPECTED_NDIM = {"x": 3, "y": 1}
 
 DOWNLOAD_HELP = (
     "Download the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) from an MNIST mirror into a folder, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) of {dataset} from a mirror into a folder, "
     "then run with  --config data_dir=/path/to/that/folder  (or set data_dir in config.yaml)."
 )
 
 
 class DataError(ValueError):
-    """A data file is missing, malformed or not the expected MNIST."""
+    """A data file is missing, malformed or not the expected data set."""
 
 
 def find_idx_file(folder: Path, stem: str) -> Path:
@@ -90,42 +95,46 @@ def parse_idx(raw: bytes, name: str, ndim: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def load_idx_folder(folder: str | Path, verify_checksums: bool = True) -> dict[str, np.ndarray]:
-    """Read and check the four MNIST IDX files in ``folder``."""
+def load_idx_folder(
+    folder: str | Path, sha256: dict[str, str] | None = None, dataset: str = "mnist"
+) -> dict[str, np.ndarray]:
+    """Read and check the four IDX files in ``folder`` against ``dataset``'s pins (None: no check)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"data_dir {folder}: not a folder. {DOWNLOAD_HELP}")
+        raise DataError(f"data_dir {folder}: not a folder. {DOWNLOAD_HELP.format(dataset=dataset)}")
     arrays = {}
     for key, stem in IDX_FILES.items():
         path = find_idx_file(folder, stem)
         raw = read_idx_bytes(path)
-        if verify_checksums:
+        if sha256 is not None:
             digest = hashlib.sha256(raw).hexdigest()
-            if digest != MNIST_SHA256[stem]:
+            if digest != sha256[stem]:
                 raise DataError(
-                    f"{path}: SHA-256 of the decompressed file is {digest}, not MNIST's published "
-                    f"{MNIST_SHA256[stem]}. Set verify_checksums: false to use another MNIST-format data set."
+                    f"{path}: SHA-256 of the decompressed file is {digest}, not {dataset}'s "
+                    f"{sha256[stem]} (workflow/resources/datasets.yaml). Is dataset: {dataset} the data "
+                    "set in data_dir? Set verify_checksums: false to use another MNIST-format data set."
                 )
         arrays[key] = parse_idx(raw, str(path), _EXPECTED_NDIM[key[0]])
-    if not verify_checksums:
+    if sha256 is None:
         log.warning("verify_checksums is false: no SHA-256 pins were checked for %s", folder)
     else:
-        log.info("all four files match MNIST's published SHA-256 pins")
+        log.info("all four files match %s's SHA-256 pins", dataset)
     check_arrays(arrays, {k: str(find_idx_file(folder, s)) for k, s in IDX_FILES.items()})
     return arrays
 
 
-def load_keras_mnist() -> dict[str, np.ndarray]:
-    """MNIST through Keras' own download and cache (``~/.keras/datasets/mnist.npz``)."""
+def load_keras(dataset: str = "mnist") -> dict[str, np.ndarray]:
+    """A data set through Keras' own download and cache: ``keras.datasets.<dataset>``."""
     import keras  # only this path needs Keras; reading IDX folders does not
 
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, dataset).load_data()
     except Exception as err:  # network errors come in many types
-        raise DataError(f"MNIST could not be downloaded through Keras ({err}). {DOWNLOAD_HELP}") from err
-    log.info("MNIST from the Keras cache; Keras checked the file's own hash, no IDX pins apply")
+        help = DOWNLOAD_HELP.format(dataset=dataset)
+        raise DataError(f"{dataset} could not be downloaded through Keras ({err}). {help}") from err
+    log.info("%s from the Keras cache; Keras checked the download's own hash, no IDX pins apply", dataset)
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    check_arrays(arrays, {k: "keras mnist.npz" for k in arrays})
+    check_arrays(arrays, {k: f"keras.datasets.{dataset}" for k in arrays})
     return arrays
 
 
@@ -141,18 +150,22 @@ def check_arrays(arrays: dict[str, np.ndarray], names: dict[str, str]) -> None:
             raise DataError(f"{names[f'y_{split}']}: label {int(y.max())} outside 0-9")
 
 
-def prepare_mnist(
+def prepare(
     out_path: str | Path,
     data_dir: str | None = None,
-    verify_checksums: bool = True,
+    sha256: dict[str, str] | None = None,
+    dataset: str = "mnist",
+    keras: str | None = "mnist",
     limit_train: int | None = None,
     limit_test: int | None = None,
 ) -> dict[str, tuple[int, ...]]:
-    """Write ``mnist.npz`` (uint8), keeping the first ``limit_*`` images of each split.
+    """Write the prepared ``.npz`` (uint8), keeping the first ``limit_*`` images of each split.
 
-    This is the one place where image limits apply, so every job sees the same subset.
+    The images come from ``data_dir`` (checked against ``sha256``, unless None) or, without it, from
+    Keras' download ``keras.datasets.<keras>``. This is the one place where image limits apply, so every job
+    sees the same subset.
     """
-    arrays = load_idx_folder(data_dir, verify_checksums) if data_dir else load_keras_mnist()
+    arrays = load_idx_folder(data_dir, sha256, dataset) if data_dir else load_keras(keras)
     for split, limit in (("train", limit_train), ("test", limit_test)):
         n = len(arrays[f"x_{split}"])
         if limit is not None:
@@ -170,7 +183,7 @@ def prepare_mnist(
 
 
 def load_prepared(path: str | Path) -> dict[str, np.ndarray]:
-    """The arrays of a prepared ``mnist.npz``."""
+    """The arrays of a prepared ``.npz``."""
     with np.load(path) as npz:
         return {k: npz[k] for k in IDX_FILES}
 
@@ -181,13 +194,17 @@ def probe_indices(n_train: int, size: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(n_train, size=min(size, n_train), replace=False))
 
 
-def class_shares(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Images per class in the training and test sets, and each class's share of the test set.
+def class_shares(arrays: dict[str, np.ndarray], names: list[str] | None = None) -> pd.DataFrame:
+    """Images per class (named by ``names[label]``, or the label) in the training and test sets, and
+    each class's share of the test set.
 
     The most frequent test class is the accuracy of a network that always predicts it: the chance
-    line of the figures (the digit 1, 0.1135, on the full MNIST test set).
+    line of the figures (the digit 1, 0.1135, on the full MNIST test set; Fashion-MNIST's test set
+    has 1,000 images of each class).
     """
     classes = np.union1d(arrays["y_train"], arrays["y_test"])
     train = [int(np.sum(arrays["y_train"] == c)) for c in classes]
     test = [int(np.sum(arrays["y_test"] == c)) for c in classes]
-    return pd.DataFrame(dict(label=classes, train=train, test=test, test_share=np.array(test) / len(arrays["y_test"])))
+    names = [names[c] if names else str(c) for c in classes]
+    share = np.array(test) / len(arrays["y_test"])
+    return pd.DataFrame({"label": classes, "class": names, "train": train, "test": test, "test_share": share})
