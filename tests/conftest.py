@@ -53,6 +53,23 @@ def mnist_dir(tmp_path_factory) -> Path:
     pytest.skip(f"no MNIST: set {MNIST_ENV} to a folder with the four IDX files, or run the workflow once online")
 
 
+FASHION_ENV = "DEPTHSTUDY_FASHION_MNIST_DIR"
+FASHION_DEBIAN = Path("/usr/share/datasets/fashion-mnist")  # Debian's package dataset-fashion-mnist
+
+
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """The real Fashion-MNIST IDX folder: $DEPTHSTUDY_FASHION_MNIST_DIR (CI sets it), else Debian's, else skip."""
+    folder = os.environ.get(FASHION_ENV)
+    if folder and Path(folder).is_dir():
+        return Path(folder).resolve()
+    if os.environ.get("CI"):
+        pytest.fail(f"{FASHION_ENV} must point at the Fashion-MNIST IDX folder in CI (got {folder!r})")
+    if FASHION_DEBIAN.is_dir():
+        return FASHION_DEBIAN
+    pytest.skip(f"no Fashion-MNIST: set {FASHION_ENV}, or apt-get install dataset-fashion-mnist")
+
+
 def copy_workflow(dest: Path) -> Path:
     """A scratch copy of the workflow (Snakefile, config, workflow/, tests/config) to run Snakemake in."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -83,6 +100,17 @@ def smoke_run(tmp_path_factory, mnist_dir) -> Path:
     proc = snakemake(work, "--cores", "2", *config)
     (work / "console.txt").write_text(proc.stdout)
     return work
+
+
+@pytest.fixture(scope="session")
+def fashion_run(smoke_run, fashion_dir) -> Path:
+    """The smoke study on Fashion-MNIST, in the same folder as MNIST's (results/fashion_mnist/), with its
+    booleans spelled as users type them; its console is in console-fashion.txt."""
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", "dataset=fashion_mnist"]
+    config += [f"data_dir={fashion_dir}", "verify_checksums=true", "tensorboard=false"]
+    proc = snakemake(smoke_run, "--cores", "2", *config)
+    (smoke_run / "console-fashion.txt").write_text(proc.stdout)
+    return smoke_run
 
 
 def job_stats(output: str) -> dict[str, int]:

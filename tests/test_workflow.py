@@ -35,8 +35,10 @@ def test_default_config_dry_run(tmp_path):
     assert stats["prepare_data"] == 1
 
 
-def test_one_figure_plans_only_what_it_needs(tmp_path):
-    out = snakemake(copy_workflow(tmp_path), "-n", "results/figures/ex1c_max_gradient_depth20.png").stdout
+@pytest.mark.parametrize("dataset, results", [("mnist", "results"), ("fashion_mnist", "results/fashion_mnist")])
+def test_one_figure_plans_only_what_it_needs(tmp_path, dataset, results):
+    target = f"{results}/figures/ex1c_max_gradient_depth20.png"
+    out = snakemake(copy_workflow(tmp_path), "-n", target, "--config", f"dataset={dataset}").stdout
     assert job_stats(out) == {
         "prepare_data": 1,
         "train_mlp": 9,
@@ -45,6 +47,9 @@ def test_one_figure_plans_only_what_it_needs(tmp_path):
         "total": 12,
     }
     assert set(re.findall(r"depth(\d+)/seed", out)) == {"20"}
+    assert set(re.findall(r"output: (\S+)/ex1/\w+/depth", out)) == {results}
+    if dataset != "mnist":
+        return
     out = snakemake(copy_workflow(tmp_path / "d"), "-n", "results/figures/ex1d_gradients_depth40.png").stdout
     assert job_stats(out)["train_mlp"] == 9 and set(re.findall(r"results/(\w+)/\w+/depth(\d+)", out)) == {
         ("ex1d", "40")

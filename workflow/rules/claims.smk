@@ -15,6 +15,7 @@ rule claims_table:
     conda:
         "../../envs/plotting.yaml"
     params:
+        dataset=DATA["name"],
         code=code_hash("claims.py"),
     script:
         "../scripts/claims.py"
@@ -36,6 +37,7 @@ rule comparison_with_report:
             **{ex: exercise_settings(ex) for ex in EXERCISES},
             "cnn": config["cnn"],
         },
+        dataset=DATA["name"],
         code=code_hash("comparison.py"),
     script:
         "../scripts/comparison.py"

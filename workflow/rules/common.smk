@@ -50,6 +50,9 @@ def data_set():
 
 
 DATA = data_set()
+config["dataset_name"] = DATA[
+    "name"
+]  # resolved, for the report's front page (it sees only config)
 # Where this run's files go: results/ for MNIST, results/<key>/ for any other set, so that the study
 # of one data set never overwrites another's. The same tree inside.
 RESULTS = "results" if DATA["key"] == "mnist" else f"results/{DATA['key']}"
@@ -222,6 +225,9 @@ def table_md(exercise):
 
 
 REFERENCE = os.path.relpath(WORKFLOW_DIR / "resources" / "report_values.csv")
+# The report's numbers are MNIST's: beside another data set's results, their labels say so.
+REPORT_SUFFIX = "" if DATA["key"] == "mnist" else " (MNIST)"
+REPORT_LABEL = f"the report{REPORT_SUFFIX}"
 
 
 # Reruns follow the code. Snakemake reruns a job when its rule's script changes, but not when a

@@ -21,7 +21,10 @@ FIGURES = {
             classes=CLASSES,
         ),
         category="1.B Depth and activation",
-        options={"title": f"1.B test accuracy on MNIST ({train_note('ex1')})"},
+        options={
+            "title": f"1.B test accuracy ({train_note('ex1')})",
+            "reference_label": REPORT_LABEL,
+        },
     ),
     "ex1b_learning_curves": dict(
         draw="learning_curves",
@@ -133,6 +136,7 @@ for png, figure in FIGURES.items():
             "../../envs/plotting.yaml"
         params:
             figure=figure["draw"],
+            dataset=DATA["name"],
             plot=PLOT,
             options=figure["options"],
             code=code_hash("plot.py"),

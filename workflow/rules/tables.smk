@@ -69,7 +69,9 @@ rule metrics_table:
     params:
         kind="mlp",
         exercise=lambda w: TABLE_EXERCISE[w.table],
-        title=lambda w: f"Test loss and accuracy: exercise {TABLE_EXERCISE[w.table]}",
+        title=lambda w: f"Test loss and accuracy on {DATA['name']}: exercise {TABLE_EXERCISE[w.table]}",
+        report_suffix=REPORT_SUFFIX,
+        dataset=DATA["name"],
         code=code_hash("table.py"),
     script:
         "../scripts/table.py"
@@ -87,7 +89,9 @@ rule cnn_table:
         "../../envs/plotting.yaml"
     params:
         kind="cnn",
-        title="Exercise 3: the report's CNN",
+        title=f"Exercise 3 on {DATA['name']}: the report's CNN",
+        report_suffix=REPORT_SUFFIX,
+        dataset=DATA["name"],
         code=code_hash("table.py"),
     script:
         "../scripts/table.py"

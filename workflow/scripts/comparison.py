@@ -12,4 +12,4 @@ mlp = pd.concat(map(pd.read_csv, as_list(sm.input.mlp)))
 cnn = pd.concat(map(pd.read_csv, as_list(sm.input.cnn))) if sm.input.get("cnn") else None
 table = tables.comparison_with_report(tables.load_reference(sm.input.reference), mlp, cnn, sm.params.settings)
 write_csv(table, sm.output.csv)
-write_text(tables.comparison_markdown(table), sm.output.md)
+write_text(tables.comparison_markdown(table, sm.params.dataset), sm.output.md)

@@ -11,4 +11,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 frames = read_frames(sm.input)
 draw = getattr(figures, sm.params.figure)
-draw(**frames, out=sm.output[0], plot=sm.params.plot, **sm.params.get("options", {}))
+options = dict(sm.params.get("options", {}))
+if "title" in options:  # every figure of data says which data set it shows
+    options["title"] = f"{sm.params.dataset}: {options['title']}"
+draw(**frames, out=sm.output[0], plot=sm.params.plot, **options)

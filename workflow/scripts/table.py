@@ -15,4 +15,6 @@ if sm.params.kind == "cnn":
 else:
     table = tables.metrics_table(metrics, reference, sm.params.exercise)
 write_csv(table, sm.output.csv)
-write_text(tables.to_markdown(table, tables.MD_COLUMNS, title=sm.params.title), sm.output.md)
+# the report's columns are MNIST's; beside another data set's results their headings say so
+columns = {k: v + sm.params.report_suffix if k.startswith("report_") else v for k, v in tables.MD_COLUMNS.items()}
+write_text(tables.to_markdown(table, columns, title=sm.params.title), sm.output.md)

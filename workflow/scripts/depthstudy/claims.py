@@ -16,12 +16,15 @@ VANISHING = 1e-2  # gradients vanish when max|dL/dz| at layer 1 is < 1 % of that
 DEAD = 0.5  # "dying ReLU" when more than half the units are dead (0 on every probe image)
 NEGATIVE_BIAS = -0.05  # "the bias becomes too negative": mean hidden bias below this
 CENTRED = 0.1  # an output is zero-centred when |mean a| is below this
-TRAINS = 0.9  # a network "trains" when its mean test accuracy reaches this
+# A network "trains" when its mean test accuracy reaches this share of the best network's here: relative,
+# because what a good accuracy is depends on the data set (0.96 on MNIST, 0.86 on Fashion-MNIST).
+TRAINS = 0.9
 
 THRESHOLDS = (
     f"saturated layer: > {SATURATED:.0%} of outputs on a flat tail; vanishing: max|∂L/∂z| at layer 1 "
     f"< {VANISHING:g} × that at the last hidden layer; dying ReLU: > {DEAD:.0%} dead units and mean bias "
-    f"< {NEGATIVE_BIAS}; zero-centred: |mean a| < {CENTRED}; trains: test accuracy ≥ {TRAINS}"
+    f"< {NEGATIVE_BIAS}; zero-centred: |mean a| < {CENTRED}; trains: test accuracy ≥ {TRAINS:.0%} of the best "
+    "network's in the table"
 )
 
 
@@ -63,6 +66,7 @@ def _accuracy(metrics: pd.DataFrame, exercise: str, activation: str, depth: int)
 
 def claims_table(metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame) -> pd.DataFrame:
     deep = int(metrics[metrics.exercise == "ex1"].depth.max())
+    trains = TRAINS * float(metrics.groupby(["exercise", "activation", "depth"]).test_accuracy.mean().max())
     rows = []
 
     # (a) Sigmoid: saturation and vanishing gradients.
@@ -110,11 +114,12 @@ def claims_table(metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd
             measurement=f"ReLU, {deep} layers: share of dead units and mean hidden bias after training; std of the "
             f"signal at layer {deep} over layer 1 before training; accuracy with Glorot and He init",
             numbers=f"dead units {dead0:.1%} at epoch 0, {dead1:.1%} after training; mean bias {bias1:+.4f}; "
-            f"signal std ratio {decay:.2e}; accuracy Glorot {acc_glorot:.3f}, He {acc_he:.3f}",
+            f"signal std ratio {decay:.2e}; accuracy Glorot {acc_glorot:.3f}, He {acc_he:.3f} (trains: ≥ "
+            f"{trains:.3f})",
             verdict=_verdict(sum(tests), len(tests)),
             why="the signal shrinks layer by layer (vanishing, not dead units); He init, which keeps its variance, "
             "trains"
-            if not any(tests) and acc_he >= TRAINS
+            if not any(tests) and acc_he >= trains
             else "see numbers",
         )
     )
@@ -125,7 +130,7 @@ def claims_table(metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd
     acc_tanh = _accuracy(metrics, "ex1", "tanh", deep)
     acc_selu = _accuracy(metrics, "cure_selu", "selu", deep)
     centred = abs(mean_tanh) < CENTRED
-    uncentred_trains = acc_he >= TRAINS  # ReLU outputs are >= 0, never zero-centred
+    uncentred_trains = acc_he >= trains  # ReLU outputs are >= 0, never zero-centred
     verdict = "not supported" if not centred else "mixed" if uncentred_trains else "supported"
     rows.append(
         dict(
@@ -134,7 +139,7 @@ def claims_table(metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd
             measurement=f"{deep} layers: mean output of Tanh and Sigmoid layers after training; accuracy of "
             "networks whose outputs are not zero-centred but whose init keeps the variance (ReLU + He, SELU)",
             numbers=f"mean a: tanh {mean_tanh:+.3f}, sigmoid {mean_sig:+.3f}; accuracy tanh {acc_tanh:.3f}, "
-            f"ReLU + He {acc_he:.3f}, SELU {acc_selu:.3f}",
+            f"ReLU + He {acc_he:.3f}, SELU {acc_selu:.3f} (trains: ≥ {trains:.3f})",
             verdict=verdict,
             why="Tanh is zero-centred, but ReLU (never zero-centred) trains as well once its init keeps the "
             "variance: centring helps, variance is what decides"
@@ -145,9 +150,9 @@ def claims_table(metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd
     return pd.DataFrame(rows)
 
 
-def claims_markdown(table: pd.DataFrame) -> str:
+def claims_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
     lines = [
-        "# The report's explanations, tested",
+        f"# The report's explanations, tested on {dataset}",
         "",
         "Produced by `depthstudy.claims` from the probe statistics; nothing here is written by hand.",
         f"Thresholds: {THRESHOLDS}.",

@@ -26,8 +26,10 @@ def style(plot: dict) -> None:
 
 
 def save(fig, path, plot: dict) -> None:
+    """Write the PNG, with the figure's title in its metadata (PNG text chunk ``Title``)."""
+    title = fig.get_suptitle() or (fig.axes[0].get_title() if fig.axes else "")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=plot.get("dpi", 120), bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=plot.get("dpi", 120), bbox_inches="tight", format="png", metadata={"Title": title})
     plt.close(fig)
 
 
@@ -36,10 +38,18 @@ def _colors(activations, plot) -> dict:
 
 
 def chance_line(ax, classes: pd.DataFrame) -> None:
-    """The accuracy of always answering the most frequent test class, from the test labels."""
-    top = classes.test_share.idxmax()
-    share = float(classes.test_share[top])
-    ax.axhline(share, color="grey", lw=0.8, ls=":", label=f"always '{classes.label[top]}' ({share:.4f})")
+    """The accuracy of always answering the most frequent test class, from the test labels, labelled
+    with that class's name (or the number of classes that share it: Fashion-MNIST's are all equal)."""
+    share, label = chance(classes)
+    ax.axhline(share, color="grey", lw=0.8, ls=":", label=label)
+
+
+def chance(classes: pd.DataFrame) -> tuple[float, str]:
+    """The chance line's height and label: the most frequent test class's share and name."""
+    share = float(classes.test_share.max())
+    top = classes[classes.test_share == share]
+    name = f"'{top['class'].iloc[0]}'" if len(top) == 1 else f"any one of {len(top)} equal classes"
+    return share, f"always {name} ({share:.4f})"
 
 
 def _layer_ticks(ax, n_layers: int) -> None:
@@ -49,7 +59,13 @@ def _layer_ticks(ax, n_layers: int) -> None:
 
 
 def accuracy_by_depth(
-    metrics: pd.DataFrame, reference: pd.DataFrame | None, classes: pd.DataFrame, out, plot: dict, title: str
+    metrics: pd.DataFrame,
+    reference: pd.DataFrame | None,
+    classes: pd.DataFrame,
+    out,
+    plot: dict,
+    title: str,
+    reference_label: str = "the report",
 ):
     """Test accuracy against depth, one line per activation (mean ± sd), report values as crosses."""
     style(plot)
@@ -72,7 +88,7 @@ def accuracy_by_depth(
         for act, group in reference.groupby("activation"):
             if act in colors:
                 ax.scatter(group.depth, group.value, marker="X", s=90, color=colors[act], edgecolor="black", zorder=5)
-        ax.scatter([], [], marker="X", s=90, color="grey", edgecolor="black", label="the report")
+        ax.scatter([], [], marker="X", s=90, color="grey", edgecolor="black", label=reference_label)
     diverged = metrics[metrics.diverged.astype(bool)]
     for (act, depth), group in diverged.groupby(["activation", "depth"]):
         ax.annotate(f"{len(group)} diverged", (depth, 0.02), color=colors.get(act, "k"), ha="center", fontsize=8)

@@ -215,11 +215,16 @@ def comparison_with_report(
     return pd.DataFrame(rows)
 
 
-def comparison_markdown(comparison: pd.DataFrame) -> str:
+def comparison_markdown(comparison: pd.DataFrame, dataset: str = "MNIST") -> str:
     table = comparison.assign(differs=np.where(comparison.differs, "**differs**", "agrees"))
+    other = (
+        f"The report measured MNIST, this run {dataset}: *differs* marks the report's findings that do "
+        f"not carry over to {dataset} as numbers (its pattern may still hold; see claims.md).\n\n"
+    )
     header = (
-        "# The report's numbers beside the pipeline's\n\n"
-        "Pipeline: mean ± sd over seeds. *Differs* means |report − mean| > 3 sd + 2 % of the value "
+        f"# The report's numbers (MNIST) beside the pipeline's on {dataset}\n\n"
+        + (other if dataset != "MNIST" else "")
+        + "Pipeline: mean ± sd over seeds. *Differs* means |report − mean| > 3 sd + 2 % of the value "
         "(exact for parameter counts); the last column gives the likely reason. Report derivative "
         f"bound of LeCun's f': {REPORT_DERIVATIVE_MAX}; computed: {lecun_derivative_range()[1]:.5f}.\n\n"
     )
