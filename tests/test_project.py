@@ -15,3 +15,5 @@ def test_citation_cites_the_workflow_and_credits_the_report_and_mnist():
     mnist = references["The MNIST database of handwritten digits"]
     assert mnist["license"] == "CC-BY-SA-3.0"
     assert [a["family-names"] for a in mnist["authors"]] == ["LeCun", "Cortes", "Burges"]
+    fashion = references["Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms"]
+    assert fashion["license"] == "MIT" and fashion["authors"][0]["family-names"] == "Xiao"

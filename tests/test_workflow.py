@@ -81,6 +81,7 @@ def test_smoke_study_outputs(smoke_run):
     results = smoke_run / "results"
     metrics = pd.read_csv(results / "ex1/relu/depth2/seed0/metrics.csv")
     assert list(metrics.columns) == [
+        "dataset",
         "exercise",
         "activation",
         "depth",

@@ -19,6 +19,19 @@ WORKFLOW_DIR = Path(workflow.current_basedir).parent
 CATALOG = yaml.safe_load((WORKFLOW_DIR / "resources" / "datasets.yaml").read_text())
 
 
+# MNIST's results/ holds these folders beside one per exercise (the schema keeps exercises off them).
+MNIST_FOLDERS = (
+    "data",
+    "figures",
+    "tables",
+    "logs",
+    "benchmarks",
+    "combined",
+    "tensorboard",
+    "ex3",
+)
+
+
 def data_set():
     """The data set of this run: `key` (its results folder and metrics.csv's `dataset` column),
     `name` (for titles), `classes`, and, for a known set, its Keras download and SHA-256 pins.
@@ -38,21 +51,20 @@ def data_set():
         if config["dataset_name"]
         else "custom"
     )
-    if key in CATALOG or not key:
+    # the folders in (or as) results/ that are not this set's
+    taken = {*CATALOG, *config["exercises"], *MNIST_FOLDERS}
+    if key in taken or not key:
         raise ValueError(
-            f"dataset_name {name!r}: its results folder results/{key} would be that of "
-            f"{CATALOG[key]['name'] if key else 'no name'}; choose another dataset_name"
+            f"dataset_name {name!r} names no folder of its own: as results/{key} it would share a data set "
+            "or folder of MNIST's results; an unverified set needs another dataset_name"
         )
     classes = [str(label) for label in range(10)]
-    return dict(
-        key=key, name=name, classes=classes, keras=None, sha256=None, credit=None
-    )
+    return dict(key=key, name=name, classes=classes, keras=None, sha256=None)
 
 
 DATA = data_set()
-config["dataset_name"] = DATA[
-    "name"
-]  # resolved, for the report's front page (it sees only config)
+# resolved, for the HTML report's front page, which sees only the config
+config["dataset_name"] = DATA["name"]
 # Where this run's files go: results/ for MNIST, results/<key>/ for any other set, so that the study
 # of one data set never overwrites another's. The same tree inside.
 RESULTS = "results" if DATA["key"] == "mnist" else f"results/{DATA['key']}"
