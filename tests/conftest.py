@@ -103,14 +103,31 @@ def smoke_run(tmp_path_factory, mnist_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fashion_run(smoke_run, fashion_dir) -> Path:
+def fashion_run(smoke_run, fashion_dir, mnist_dir) -> Path:
     """The smoke study on Fashion-MNIST, in the same folder as MNIST's (results/fashion_mnist/), with its
     booleans spelled as users type them; its console is in console-fashion.txt."""
     config = ["--configfile", "tests/config/smoke.yaml", "--config", "dataset=fashion_mnist"]
     config += [f"data_dir={fashion_dir}", "verify_checksums=true", "tensorboard=false"]
+    mnist = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
+    (smoke_run / "mnist-before-fashion.txt").write_text(snakemake(smoke_run, "-n", *mnist).stdout)
+    before = mnist_files(smoke_run)
     proc = snakemake(smoke_run, "--cores", "2", *config)
     (smoke_run / "console-fashion.txt").write_text(proc.stdout)
+    # what the Fashion-MNIST run did to MNIST's results, for the tests to read whatever ran in between
+    touched = sorted(path for path, stamp in mnist_files(smoke_run).items() if before.get(path) != stamp)
+    (smoke_run / "mnist-touched-by-fashion.txt").write_text("".join(f"{path}\n" for path in touched))
+    (smoke_run / "mnist-after-fashion.txt").write_text(snakemake(smoke_run, "-n", *mnist).stdout)
     return smoke_run
+
+
+def mnist_files(work: Path) -> dict[str, int]:
+    """MNIST's result files (all of results/ but results/fashion_mnist/) and their modification times."""
+    fashion = work / "results" / "fashion_mnist"
+    return {
+        str(path.relative_to(work)): path.stat().st_mtime_ns
+        for path in (work / "results").rglob("*")
+        if path.is_file() and fashion not in path.parents
+    }
 
 
 def job_stats(output: str) -> dict[str, int]:
