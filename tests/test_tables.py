@@ -89,6 +89,17 @@ def test_comparison_flags_disagreements_beyond_seed_noise():
     assert "edge of trainability" in row.loc[("relu", 20, "test_accuracy"), "likely_reason"]
     bound = cmp[cmp.metric == "derivative_max"].iloc[0]
     assert bound.differs and "1.15393" in bound.likely_reason
+    # on another data set, the data are the likely reason, and the arithmetic slip is still the report's
+    other = tables.comparison_with_report(REFERENCE, m, None, {"ex1": {}}, dataset="Fashion-MNIST")
+    other = other.set_index(["activation", "depth", "metric"])
+    assert other.loc[("relu", 20, "test_accuracy"), "likely_reason"].startswith("the data: the report measured MNIST")
+    assert "1.15393" in other.loc[("lecun", "", "derivative_max"), "likely_reason"]
+    assert "numbers (MNIST) beside the pipeline's on Fashion-MNIST" in tables.comparison_markdown(
+        other, "Fashion-MNIST"
+    )
+    assert tables.comparison_markdown(cmp.reset_index(drop=True)).startswith(
+        "# The report's numbers beside the pipeline's on MNIST\n"
+    )
 
 
 def activation_rows(exercise, activation, depth, per_layer):

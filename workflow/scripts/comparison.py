@@ -10,6 +10,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 mlp = pd.concat(map(pd.read_csv, as_list(sm.input.mlp)))
 cnn = pd.concat(map(pd.read_csv, as_list(sm.input.cnn))) if sm.input.get("cnn") else None
-table = tables.comparison_with_report(tables.load_reference(sm.input.reference), mlp, cnn, sm.params.settings)
+reference = tables.load_reference(sm.input.reference)
+table = tables.comparison_with_report(reference, mlp, cnn, sm.params.settings, sm.params.dataset)
 write_csv(table, sm.output.csv)
 write_text(tables.comparison_markdown(table, sm.params.dataset), sm.output.md)
