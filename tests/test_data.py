@@ -142,13 +142,16 @@ def test_real_mnist_matches_the_pins(mnist_dir):
     assert np.mean(arrays["y_test"] == 1) == pytest.approx(0.1135)
 
 
-def test_without_data_dir_keras_downloads_or_the_error_says_how_to_get_the_data(tmp_path):
-    """Online (or with Keras' cache) this downloads MNIST; offline it must explain data_dir."""
-    out = tmp_path / "mnist.npz"
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
+def test_without_data_dir_keras_downloads_or_the_error_says_how_to_get_the_data(tmp_path, dataset):
+    """Online (or with Keras' cache) this downloads the data set; offline it must explain data_dir."""
+    out = tmp_path / f"{dataset}.npz"
+    keras_module = catalog()[dataset]["keras"]
     try:
-        shapes = prepare(out)
+        shapes = prepare(out, dataset=dataset, keras=keras_module)
     except DataError as err:
-        assert "could not be downloaded through Keras" in str(err) and "--config data_dir=" in str(err)
+        assert f"{dataset} could not be downloaded through Keras" in str(err) and "--config data_dir=" in str(err)
+        assert "IDX files (train-images-idx3-ubyte.gz, " in str(err) and f"of {dataset} from a mirror" in str(err)
         assert not out.exists()
     else:
         assert shapes["x_train"] == (60000, 28, 28)
