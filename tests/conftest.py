@@ -40,14 +40,21 @@ def idx_folder_from_keras_cache(dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def mnist_dir(tmp_path_factory) -> Path:
-    """The real MNIST IDX folder: $DEPTHSTUDY_MNIST_DIR (CI sets it), else Keras' cache, else skip."""
-    folder = os.environ.get(MNIST_ENV)
+def folder_from_env(variable: str, name: str) -> Path | None:
+    """The IDX folder that $variable names; in CI (which sets it) a missing folder fails the test."""
+    folder = os.environ.get(variable)
     if folder and Path(folder).is_dir():
         return Path(folder).resolve()
     if os.environ.get("CI"):
-        pytest.fail(f"{MNIST_ENV} must point at the MNIST IDX folder in CI (got {folder!r})")
+        pytest.fail(f"{variable} must point at the {name} IDX folder in CI (got {folder!r})")
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory) -> Path:
+    """The real MNIST IDX folder: $DEPTHSTUDY_MNIST_DIR (CI sets it), else Keras' cache, else skip."""
+    if folder := folder_from_env(MNIST_ENV, "MNIST"):
+        return folder
     if KERAS_CACHE.exists():
         return idx_folder_from_keras_cache(tmp_path_factory.mktemp("mnist"))
     pytest.skip(f"no MNIST: set {MNIST_ENV} to a folder with the four IDX files, or run the workflow once online")
@@ -60,11 +67,8 @@ FASHION_DEBIAN = Path("/usr/share/datasets/fashion-mnist")  # Debian's package d
 @pytest.fixture(scope="session")
 def fashion_dir() -> Path:
     """The real Fashion-MNIST IDX folder: $DEPTHSTUDY_FASHION_MNIST_DIR (CI sets it), else Debian's, else skip."""
-    folder = os.environ.get(FASHION_ENV)
-    if folder and Path(folder).is_dir():
-        return Path(folder).resolve()
-    if os.environ.get("CI"):
-        pytest.fail(f"{FASHION_ENV} must point at the Fashion-MNIST IDX folder in CI (got {folder!r})")
+    if folder := folder_from_env(FASHION_ENV, "Fashion-MNIST"):
+        return folder
     if FASHION_DEBIAN.is_dir():
         return FASHION_DEBIAN
     pytest.skip(f"no Fashion-MNIST: set {FASHION_ENV}, or apt-get install dataset-fashion-mnist")

@@ -90,12 +90,14 @@ def test_comparison_flags_disagreements_beyond_seed_noise():
     bound = cmp[cmp.metric == "derivative_max"].iloc[0]
     assert bound.differs and "1.15393" in bound.likely_reason
     # on another data set, the data are the likely reason, and the arithmetic slip is still the report's
-    other = tables.comparison_with_report(REFERENCE, m, None, {"ex1": {}}, dataset="Fashion-MNIST")
+    other = tables.comparison_with_report(
+        REFERENCE, m, None, {"ex1": {}}, dataset="Fashion-MNIST", report_suffix=" (MNIST)"
+    )
     other = other.set_index(["activation", "depth", "metric"])
     assert other.loc[("relu", 20, "test_accuracy"), "likely_reason"].startswith("the data: the report measured MNIST")
     assert "1.15393" in other.loc[("lecun", "", "derivative_max"), "likely_reason"]
     assert "numbers (MNIST) beside the pipeline's on Fashion-MNIST" in tables.comparison_markdown(
-        other, "Fashion-MNIST"
+        other, "Fashion-MNIST", " (MNIST)"
     )
     assert tables.comparison_markdown(cmp.reset_index(drop=True)).startswith(
         "# The report's numbers beside the pipeline's on MNIST\n"

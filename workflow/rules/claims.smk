@@ -38,6 +38,7 @@ rule comparison_with_report:
             "cnn": config["cnn"],
         },
         dataset=DATA["name"],
+        report_suffix=REPORT_SUFFIX,
         code=code_hash("comparison.py"),
     script:
         "../scripts/comparison.py"

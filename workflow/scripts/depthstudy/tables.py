@@ -145,13 +145,13 @@ def seed_noise_differs(report: float, values: pd.Series, floor: float) -> bool:
     return abs(report - values.mean()) > 3 * sd + floor
 
 
-def _reason(row: pd.Series, settings: dict, dataset: str = "MNIST") -> str:
+def _reason(row: pd.Series, settings: dict, dataset: str = "MNIST", report_suffix: str = "") -> str:
     """One line on the likely cause of a disagreement, from what differs between the two runs."""
     if row.metric.startswith("derivative"):
         return "the report's arithmetic: 1.7159 × 2/3 + 0.01 = 1.15393, not 1.55393"
     if row.exercise == "ex1d":
         return "untrained networks score at chance; which wrong class wins depends on the random init draw"
-    if dataset != "MNIST":
+    if report_suffix:  # the report's numbers are not of this run's data set
         return f"the data: the report measured MNIST, this run {dataset}"
     if row.exercise == "ex3":
         c = settings.get("cnn", {})
@@ -178,9 +178,11 @@ def comparison_with_report(
     cnn_metrics: pd.DataFrame | None,
     settings: dict,
     dataset: str = "MNIST",
+    report_suffix: str = "",
 ) -> pd.DataFrame:
     """Every number of the report beside the pipeline's mean ± sd (on ``dataset``), flagged where they
-    disagree."""
+    disagree. ``report_suffix`` (the workflow's, " (MNIST)" on another data set) says that the report's
+    data are not this run's."""
     low, high = lecun_derivative_range()
     rows = []
     for _, ref in reference.iterrows():
@@ -215,22 +217,22 @@ def comparison_with_report(
             seeds=int(values.notna().sum()),
             differs=seed_noise_differs(ref.value, values, floor),
         )
-        row["likely_reason"] = _reason(pd.Series(row), settings, dataset) if row["differs"] else ""
+        row["likely_reason"] = _reason(pd.Series(row), settings, dataset, report_suffix) if row["differs"] else ""
         if ref.note and not ref.metric.startswith("derivative"):
             row["likely_reason"] = (row["likely_reason"] + "; " if row["likely_reason"] else "") + ref.note
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def comparison_markdown(comparison: pd.DataFrame, dataset: str = "MNIST") -> str:
+def comparison_markdown(comparison: pd.DataFrame, dataset: str = "MNIST", report_suffix: str = "") -> str:
     table = comparison.assign(differs=np.where(comparison.differs, "**differs**", "agrees"))
     other = (
         f"The report measured MNIST, this run {dataset}: *differs* marks the report's findings that do "
         f"not carry over to {dataset} as numbers (its pattern may still hold; see claims.md).\n\n"
     )
     header = (
-        f"# The report's numbers{'' if dataset == 'MNIST' else ' (MNIST)'} beside the pipeline's on {dataset}\n\n"
-        + (other if dataset != "MNIST" else "")
+        f"# The report's numbers{report_suffix} beside the pipeline's on {dataset}\n\n"
+        + (other if report_suffix else "")
         + "Pipeline: mean ± sd over seeds. *Differs* means |report − mean| > 3 sd + 2 % of the value "
         "(exact for parameter counts); the last column gives the likely reason. Report derivative "
         f"bound of LeCun's f': {REPORT_DERIVATIVE_MAX}; computed: {lecun_derivative_range()[1]:.5f}.\n\n"
