@@ -9,7 +9,7 @@ from depthstudy.models import build_mlp
 
 def stats(t):
     t = np.abs(t).ravel()
-    return {"max_abs": t.max(), "mean_abs": t.mean(), "l2": np.sqrt((t**2).sum())}
+    return {"max_abs": t.max(), "mean_abs": t.mean(), "l2": np.sqrt((t**2).sum()), "rms": np.sqrt((t**2).mean())}
 
 
 def test_two_layer_gradients_match_a_hand_computation():
@@ -38,13 +38,18 @@ def test_two_layer_gradients_match_a_hand_computation():
         (1, "activation_grad"): dz1,
         (2, "activation_grad"): dz2,
     }
-    assert len(rows) == 2 * 2 * 3  # layers x quantities x stats
+    assert len(rows) == 2 * 2 * 4  # layers x quantities x stats
     assert set(rows.layer_name) == {"hidden_1", "output"}
     assert rows.set_index(["layer", "layer_name"]).index.unique().tolist() == [(1, "hidden_1"), (2, "output")]
     for (layer, quantity), grad in expected.items():
         for stat, value in stats(grad).items():
             got = rows.query("layer == @layer and quantity == @quantity and stat == @stat").value.item()
             assert got == pytest.approx(value, rel=2e-4), (layer, quantity, stat)
+    signal = recorder.activations().set_index("stat").value
+    assert signal["z_rms"] == pytest.approx(np.sqrt((z1**2).mean()), rel=2e-4)
+    assert signal["a_rms"] == pytest.approx(np.sqrt((a1**2).mean()), rel=2e-4)
+    # the second moment is the mean's square plus the (population) variance
+    assert signal["a_rms"] ** 2 == pytest.approx(signal["a_mean"] ** 2 + signal["a_std"] ** 2, rel=1e-3)
 
 
 def test_one_row_per_layer_statistic_and_epoch():
@@ -54,10 +59,10 @@ def test_one_row_per_layer_statistic_and_epoch():
     for epoch in range(3):
         recorder.record(epoch)
     grads, acts = recorder.gradients(), recorder.activations()
-    assert len(grads) == 3 * 5 * 2 * 3 and np.isfinite(grads.value).all()
+    assert len(grads) == 3 * 5 * 2 * 4 and np.isfinite(grads.value).all()
     assert grads.groupby(["epoch", "layer", "quantity", "stat"]).size().eq(1).all()
     assert sorted(grads.layer.unique()) == [1, 2, 3, 4, 5]
-    assert len(acts) == 3 * 4 * 7 and sorted(acts.layer.unique()) == [1, 2, 3, 4]
+    assert len(acts) == 3 * 4 * 9 and sorted(acts.layer.unique()) == [1, 2, 3, 4]
 
 
 def test_relu_layer_with_large_negative_bias_is_all_dead():

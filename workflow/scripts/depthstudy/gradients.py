@@ -15,7 +15,9 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
-STATS = ("max_abs", "mean_abs", "l2")
+# rms = sqrt(mean(t**2)), the second moment that mean-field theory predicts (depthstudy.theory);
+# the per-layer max drifts from it by a factor that changes with the layer.
+STATS = ("max_abs", "mean_abs", "l2", "rms")
 
 
 def saturated(activation: str, z: tf.Tensor, a: tf.Tensor) -> tf.Tensor | None:
@@ -46,7 +48,11 @@ def _blocks(model):
 
 def _summaries(t: tf.Tensor) -> tf.Tensor:
     t = tf.abs(tf.reshape(t, [-1]))
-    return tf.stack([tf.reduce_max(t), tf.reduce_mean(t), tf.norm(t)])
+    return tf.stack([tf.reduce_max(t), tf.reduce_mean(t), tf.norm(t), _rms(t)])
+
+
+def _rms(t: tf.Tensor) -> tf.Tensor:
+    return tf.sqrt(tf.reduce_mean(tf.square(t)))
 
 
 class ProbeRecorder:
@@ -86,8 +92,10 @@ class ProbeRecorder:
                     [
                         tf.reduce_mean(z),
                         tf.math.reduce_std(z),
+                        _rms(z),
                         tf.reduce_mean(a),
                         tf.math.reduce_std(a),
+                        _rms(a),
                         # dead unit: output exactly 0 for every probe image
                         tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(a, 0.0), axis=0), tf.float32)),
                         tf.constant(np.nan, tf.float32) if sat is None else tf.reduce_mean(tf.cast(sat, tf.float32)),
@@ -95,14 +103,16 @@ class ProbeRecorder:
                     ]
                 )
             )
-        act_stats = tf.stack(hidden) if hidden else tf.zeros([0, 7])
+        act_stats = tf.stack(hidden) if hidden else tf.zeros([0, len(self.ACTIVATION_STATS)])
         return loss, grads, act_stats
 
     ACTIVATION_STATS = (
         "z_mean",
         "z_std",
+        "z_rms",
         "a_mean",
         "a_std",
+        "a_rms",
         "dead_fraction",
         "saturated_fraction",
         "bias_mean",
