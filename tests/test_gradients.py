@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from depthstudy.gradients import ProbeRecorder
+from depthstudy.gradients import ProbeRecorder, _summaries
 from depthstudy.models import build_mlp
 
 
@@ -93,3 +94,11 @@ def test_large_inputs_saturate_and_small_ones_do_not(activation):
     small = ProbeRecorder(model, x, np.zeros(32, int), activation)
     small.record(0)
     assert small.activations().query("stat == 'saturated_fraction'").value.item() == 0.0
+
+
+def test_second_moments_of_tiny_gradients_do_not_underflow():
+    """Deep sigmoid nets have gradients near 1e-29 in layer 1: their squares lie below float32's range."""
+    tiny = tf.constant(np.full(8, 3e-29, "float32"))
+    l2, rms = _summaries(tiny).numpy()[2:]
+    assert rms == pytest.approx(3e-29, rel=1e-5)
+    assert l2 == pytest.approx(3e-29 * np.sqrt(8), rel=1e-5)
