@@ -32,6 +32,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/mlp.smk"
 include: "workflow/rules/cnn.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/claims.smk"
@@ -54,6 +55,9 @@ localrules:
     metrics_table,
     cnn_table,
     claims_table,
+    comparisons,
+    theory_profiles,
+    theory_vs_measured,
     comparison_with_report,
     tensorboard_mlp,
     tensorboard_cnn,
@@ -67,6 +71,8 @@ rule all:
         rules.ex1c.input,
         rules.ex1d.input,
         rules.ex3.input,
+        rules.theory.input,
         rules.claims.input,
         rules.comparison_with_report.output,
+        rules.comparisons.output,
         rules.tensorboard.input if config["tensorboard"] else [],

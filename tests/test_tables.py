@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from depthstudy import claims, tables
+from depthstudy import claims, comparisons, tables
 
 REFERENCE = tables.load_reference(ROOT / "workflow/resources/report_values.csv")
 
@@ -34,7 +34,11 @@ def test_metrics_table_means_sds_and_report_values():
     assert table.loc["relu", "report_test_accuracy"] == 0.908 and table.loc["sigmoid", "report_test_loss"] == 2.3
     assert math.isnan(table.loc["sigmoid", "test_accuracy_sd"])  # one seed: no sd
     md = tables.to_markdown(table.reset_index(), tables.MD_COLUMNS)
-    assert "| relu | 5 | 3 | 0 | 0.320 ± 0.020 | 0.323 | 0.920 ± 0.020 | 0.908 |" in md
+    # 95 % CI over 3 seeds: mean ± t(0.975, 2) sd / sqrt(3) = ± 4.303 × 0.02 / 1.732
+    row = "| relu | 5 | 3 | 0 | 0.320 ± 0.020 | [0.270, 0.370] | 0.323 | 0.920 ± 0.020 | [0.870, 0.970] | 0.908 |"
+    assert row in md
+    assert table.loc["relu", "test_accuracy_ci_low"] == pytest.approx(0.92 - 4.302653 * 0.02 / math.sqrt(3))
+    assert table.loc["sigmoid", "test_accuracy_ci95"] == "n/a"  # one seed: no interval
 
 
 def test_diverged_runs_are_counted_not_averaged_as_zero():
@@ -104,6 +108,40 @@ def test_comparison_flags_disagreements_beyond_seed_noise():
     )
 
 
+def test_comparisons_cover_every_claim_of_the_grid_with_intervals():
+    rows = []
+    for depth in (5, 40):
+        for (ex, act), accs in {
+            ("ex1d_trained", "lecun"): [0.961, 0.963, 0.965],
+            ("ex1d_trained", "tanh"): [0.943, 0.945, 0.947],
+            ("ex1", "tanh"): [0.940, 0.945, 0.944],
+            ("ex1", "relu"): [0.11, 0.35, np.nan],  # the third seed diverged
+            ("cure_he_init", "relu"): [0.94, 0.95, 0.93],
+        }.items():
+            rows += [(ex, act, depth, s, 0.3, a, bool(np.isnan(a))) for s, a in enumerate(accs)]
+    cnn = pd.DataFrame(dict(test_accuracy=[0.9939, 0.9932, 0.9931]))
+    table = comparisons.comparisons_table(metrics_frame(rows), cnn, 0.9916, {"cure_he_init": "He init"}, 40)
+    assert list(table.comparison) == [
+        "LeCun's tanh beats Tanh at 5 layers",
+        "LeCun's tanh beats Tanh at 40 layers",
+        "Tanh beats ReLU at 40 layers",
+        "ReLU (He init) beats ReLU (Glorot) at 5 layers",
+        "ReLU (He init) beats ReLU (Glorot) at 40 layers",
+        "ReLU (He init) is as good as Tanh at 40 layers",
+        "The CNN beats the report's 0.9916",
+    ]
+    row = comparisons.find(table, ("ex1d_trained", "lecun", 40), ("ex1d_trained", "tanh", 40))
+    assert row["diff"] == pytest.approx(0.018) and row.holds and row.p < 0.01
+    tanh_relu = comparisons.find(table, ("ex1", "tanh", 40), ("ex1", "relu", 40))
+    assert tanh_relu.seeds_b == 2 and tanh_relu.mean_b == pytest.approx(0.23)  # the diverged seed is left out
+    assert not tanh_relu.holds  # 0.11 and 0.35: two seeds cannot put the difference above 0 at 95 %
+    he_tanh = table[table.claim == "as good as"].iloc[0]
+    assert he_tanh.holds == (he_tanh.lower > -comparisons.MARGIN)
+    assert table.iloc[-1].test == "one-sample t" and table.iloc[-1].holds
+    md = comparisons.comparisons_markdown(table)
+    assert md.count("\n| ") == len(table) + 1 and "**no**" in md
+
+
 def activation_rows(exercise, activation, depth, per_layer):
     rows = []
     for seed in (0, 1):
@@ -141,14 +179,27 @@ def test_claims_verdicts_follow_the_numbers():
             for layer in range(1, depth + 2)
         ]
     )
-    m = metrics_frame(
-        [("ex1", "relu", depth, 0, 2.3, 0.11, False), ("cure_he_init", "relu", depth, 0, 0.2, 0.95, False),
-         ("ex1", "tanh", depth, 0, 0.3, 0.93, False), ("cure_selu", "selu", depth, 0, 0.2, 0.96, False)]
-    )  # fmt: skip
-    table = claims.claims_table(m, acts, grads)
-    table.index = ["a", "b", "c"]
+
+    def metrics(he_accuracy):
+        groups = {("ex1", "relu"): 0.11, ("cure_he_init", "relu"): he_accuracy, ("ex1", "tanh"): 0.93,
+                  ("cure_selu", "selu"): he_accuracy + 0.01}  # fmt: skip
+        return metrics_frame([(ex, act, depth, seed, 0.3, acc + 0.002 * seed, False)
+                              for (ex, act), acc in groups.items() for seed in range(3)])  # fmt: skip
+
+    def verdicts(he_accuracy):
+        m = metrics(he_accuracy)
+        compared = comparisons.comparisons_table(m, None, None, {}, depth)
+        table = claims.claims_table(m, acts, grads, compared)
+        table.index = ["a", "b", "c"]
+        return table, compared
+
+    table, compared = verdicts(0.95)
     assert table.loc["a", "verdict"] == "mixed"  # gradients vanish, outputs do not saturate
     assert table.loc["b", "verdict"] == "not supported" and "vanishing" in table.loc["b", "why"]
-    assert table.loc["c", "verdict"] == "mixed"
+    assert "He init, which keeps its variance, beats Glorot at 95 %" in table.loc["b", "why"]
+    assert table.loc["c", "verdict"] == "mixed"  # ReLU + He and SELU are as good as Tanh
+    assert "95 % CI" in table.loc["c", "numbers"]
+    # the same networks far below Tanh: not as good, so zero-centring is all that is left
+    assert verdicts(0.80)[0].loc["c", "verdict"] == "supported"
     md = claims.claims_markdown(table.reset_index(drop=True))
     assert md.count("**Verdict:**") == 3 and "Thresholds:" in md

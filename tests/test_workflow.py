@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from PIL import Image
 
 from conftest import ROOT, copy_workflow, job_stats, snakemake
 
@@ -115,6 +116,32 @@ def test_smoke_study_outputs(smoke_run):
     assert set(claims.verdict) <= {"supported", "not supported", "mixed"} and len(claims) == 3
     figures = sorted(p.name for p in (results / "figures").glob("*.png"))
     assert "claims_dead_units_relu.png" in figures and "ex1c_gradient_flow_depth6.png" in figures
+
+
+def test_smoke_study_puts_theory_and_confidence_beside_every_result(smoke_run):
+    results, config = smoke_run / "results", yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
+    theory = pd.read_csv(results / "tables/theory_vs_measured.csv")
+    nets = {(name, act, depth) for name, ex in config["exercises"].items() for act in ex["activations"]
+            for depth in ex["depths"]}  # fmt: skip
+    assert set(theory[["exercise", "activation", "depth"]].itertuples(index=False, name=None)) == nets
+    assert theory.dz_predicted.notna().all() and theory.signal_measured.notna().all()
+    assert theory.verdict.str.match(r"^(agrees|differs: .+)$").all()
+    # the predictions are the mean-field recursion's: Sigmoid loses gradient fast, ReLU+Glorot halves
+    relu = theory.set_index(["exercise", "activation", "depth"]).loc[("ex1", "relu", 6)]
+    assert relu.dz_predicted == pytest.approx(5 * 0.5 * np.log10(0.5), abs=0.01)
+    md = (results / "tables/theory_vs_measured.md").read_text()
+    assert "Tolerance:" in md and md.count("\n| ex") == len(theory)
+    compared = pd.read_csv(results / "tables/comparisons.csv")
+    assert {"LeCun's tanh beats Tanh at 6 layers", "Tanh beats ReLU at 6 layers"} <= set(compared.comparison)
+    assert (compared.lower <= compared["diff"]).all() and (compared["diff"] <= compared.upper).all()
+    assert compared.p.between(0, 1).all() and compared.holds.isin([True, False]).all()
+    assert "95 % CI" in (results / "tables/comparisons.md").read_text()
+    table = pd.read_csv(results / "tables/ex1b_test_metrics.csv")
+    assert (table.test_accuracy_ci_low <= table.test_accuracy_mean).all() and table.test_accuracy_ci95.str.match(
+        r"^\[\d"
+    ).all()
+    for name in ("theory_signal_propagation.png", "ex1c_theory_depth6.png", "ex1d_gradients_depth6.png"):
+        assert "MNIST: " in Image.open(results / "figures" / name).text["Title"], name
 
 
 def test_report_holds_every_figure_and_caption(smoke_run):

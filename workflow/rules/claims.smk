@@ -1,5 +1,29 @@
-# Beyond the report: its explanations tested with the probe statistics, and every number of the
-# report beside the pipeline's. Their figures are in figures.smk.
+# Beyond the report: its explanations tested with the probe statistics, every comparison with a
+# 95 % test, and every number of the report beside the pipeline's. Their figures are in figures.smk.
+# claims_table runs the comparisons it needs itself (the same code), so that `claims` needs no CNN.
+
+
+rule comparisons:
+    input:
+        metrics=expand(
+            rules.combine_mlp.output.metrics, exercise=["ex1", "ex1d_trained", *CURES]
+        ),
+        cnn=rules.combine_cnn.output.metrics,
+        reference=REFERENCE,
+    output:
+        **table_files("comparisons"),
+    log:
+        results("logs/comparisons.log"),
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        settings={ex: setting_label(ex).split(": ", 1)[1] for ex in CURES},
+        deepest=DEEPEST,
+        dataset=DATA["name"],
+        report_suffix=REPORT_SUFFIX,
+        code=code_hash("comparisons.py"),
+    script:
+        "../scripts/comparisons.py"
 
 
 rule claims_table:

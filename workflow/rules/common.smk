@@ -28,6 +28,7 @@ MNIST_FOLDERS = (
     "benchmarks",
     "combined",
     "tensorboard",
+    "theory",
     "ex3",
 )
 

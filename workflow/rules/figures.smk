@@ -8,6 +8,13 @@
 # also names the rule (plot_<name>) and its caption (workflow/report/<name>.rst).
 
 CLASSES = rules.class_shares.output[0]
+THEORY = rules.theory_profiles.output.profiles
+ERRORBAR = {"sd": "sd", "ci95": "95 % CI"}[PLOT["errorbar"]]
+# in captions
+ERRORBARS = {
+    "sd": "one standard deviation",
+    "ci95": "the 95 % confidence interval of the mean (Student's t)",
+}
 EX1_GRADIENTS = expand(
     rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
 )
@@ -50,6 +57,16 @@ FIGURES = {
             "title": f"1.C log10 max gradient per layer and epoch, {w.depth} hidden layers (mean over seeds)"
         },
     ),
+    "ex1c_theory_depth{depth}": dict(
+        draw="theory_profile",
+        input=dict(gradients=EX1_GRADIENTS, theory=THEORY),
+        category="1.C Gradients",
+        subcategory="theory at initialisation",
+        options=lambda w: {
+            "title": f"1.C before training, {w.depth} hidden layers: rms gradient per layer against mean-field theory",
+            "exercise": "ex1",
+        },
+    ),
     "ex1d_lecun_activation": dict(
         draw="lecun_activation",
         input={},
@@ -63,12 +80,14 @@ FIGURES = {
                 rules.combine_probe.output.gradients,
                 exercise="ex1d",
                 allow_missing=True,
-            )
+            ),
+            theory=THEORY,
         ),
         category="1.D LeCun's scaled tanh",
         options=lambda w: {
-            "title": f"1.D untrained networks, {w.depth} hidden layers: max gradient per layer",
+            "title": f"1.D untrained networks, {w.depth} hidden layers: max gradient per layer, and rms against theory",
             "quantities": ["weight_grad", "activation_grad"],
+            "exercise": "ex1d",
         },
     ),
     "ex3_training_curves": dict(
@@ -76,7 +95,7 @@ FIGURES = {
         input=dict(history=rules.combine_cnn.output.history),
         category="3 The CNN",
         options={
-            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = sd"
+            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = {ERRORBAR}"
         },
     ),
     "claims_dead_units_relu": dict(
@@ -100,6 +119,27 @@ FIGURES = {
         ),
         category="Beyond the report",
         options={"title": "Saturated outputs per layer and epoch (probe batch)"},
+    ),
+    "theory_signal_propagation": dict(
+        draw="theory_signal_propagation",
+        input=dict(
+            activations=[
+                f
+                for ex in THEORY_EXERCISES
+                for f in combined("activations", ex, THEORY_DEPTH)
+            ],
+            gradients=[
+                f
+                for ex in THEORY_EXERCISES
+                for f in combined("gradients", ex, THEORY_DEPTH)
+            ],
+            theory=THEORY,
+            scales=rules.theory_profiles.output.scales,
+        ),
+        category="Beyond the report",
+        options={
+            "title": f"Signal propagation at initialisation, {THEORY_DEPTH} hidden layers: measured and mean-field theory"
+        },
     ),
     "cures_accuracy_by_depth": dict(
         draw="cures_accuracy",
@@ -138,6 +178,7 @@ for png, figure in FIGURES.items():
             figure=figure["draw"],
             dataset=DATA["name"],
             plot=PLOT,
+            errorbar=ERRORBARS[PLOT["errorbar"]],
             options=figure["options"],
             code=code_hash("plot.py"),
         script:

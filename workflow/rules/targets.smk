@@ -22,6 +22,14 @@ rule ex1d:
         depth_figures("ex1d_gradients", "ex1d"),
 
 
+rule theory:
+    input:
+        rules.theory_vs_measured.output,
+        rules.plot_theory_signal_propagation.output,
+        depth_figures("ex1c_theory", "ex1"),
+        depth_figures("ex1d_gradients", "ex1d"),
+
+
 rule ex3:
     input:
         rules.cnn_table.output,

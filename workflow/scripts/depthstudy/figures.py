@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from depthstudy import formulas, names  # noqa: E402
+from depthstudy import formulas, names, stats  # noqa: E402
 from depthstudy.io import atomic_path  # noqa: E402
 
 QUANTITY = {"weight_grad": "max |∂L/∂W| (weights)", "activation_grad": "max |∂L/∂z| (pre-activations)"}
@@ -31,6 +31,14 @@ def save(fig, path, plot: dict) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=plot.get("dpi", 120), bbox_inches="tight", format="png", metadata={"Title": title})
     plt.close(fig)
+
+
+def _errorbar(plot: dict):
+    """Seaborn's errorbar for plot.errorbar: "sd", or Student's t interval of the mean (seaborn's own
+    ("ci", 95) bootstraps, which over 3 seeds gives too narrow an interval)."""
+    if plot.get("errorbar", "sd") == "sd":
+        return "sd"
+    return lambda values: stats.mean_ci(values)[1:] if len(values) > 1 else (values.mean(), values.mean())
 
 
 def _colors(activations, plot) -> dict:
@@ -67,7 +75,8 @@ def accuracy_by_depth(
     title: str,
     reference_label: str = "the report",
 ):
-    """Test accuracy against depth, one line per activation (mean ± sd), report values as crosses."""
+    """Test accuracy against depth, one line per activation (mean, error bars per plot.errorbar), report
+    values as crosses."""
     style(plot)
     acts = names.in_order(metrics.activation)
     colors = _colors(acts, plot)
@@ -82,7 +91,7 @@ def accuracy_by_depth(
         ]
     sns.lineplot(
         ok, x="depth", y="test_accuracy", hue="activation", hue_order=acts, palette=colors,
-        errorbar="sd", marker="o", err_style="bars", ax=ax,
+        errorbar=_errorbar(plot), marker="o", err_style="bars", ax=ax,
     )  # fmt: skip
     if reference is not None and not reference.empty:
         for act, group in reference.groupby("activation"):
@@ -105,7 +114,7 @@ def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
     acts = names.in_order(history.activation)
     grid = sns.relplot(
         history, x="epoch", y="loss", hue="activation", hue_order=acts, col="depth", kind="line",
-        errorbar="sd", marker="o", height=3.5, aspect=1.1, palette=_colors(acts, plot),
+        errorbar=_errorbar(plot), marker="o", height=3.5, aspect=1.1, palette=_colors(acts, plot),
     )  # fmt: skip
     grid.set_titles("{col_name} hidden layers")
     grid.set_axis_labels("epoch", "training loss")
@@ -117,10 +126,20 @@ def _profile(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame.stat == "max_abs"].assign(value=lambda f: f.value.where(f.value > 0))
 
 
-def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quantities=("weight_grad",)):
+def gradient_profile(
+    gradients: pd.DataFrame,
+    out,
+    plot: dict,
+    title: str,
+    quantities=("weight_grad",),
+    theory: pd.DataFrame | None = None,
+    exercise: str | None = None,
+):
     """Per-layer max gradient (log y), one line per activation, band over seeds.
 
     Solid: after the last epoch; faint dashed: epoch 0, before any update (when the two differ).
+    With ``theory`` (the mean-field profiles), a second row shows the epoch-0 rms per layer against
+    the prediction for ``exercise`` (see ``theory_rows``).
     """
     style(plot)
     data = _profile(gradients)
@@ -129,7 +148,10 @@ def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quant
     n_layers = int(data.layer.max())
     final = data[data.epoch == data.groupby(["activation", "seed"]).epoch.transform("max")]
     initial = data[data.epoch == 0]
-    fig, axes = plt.subplots(1, len(quantities), figsize=(6.5 * len(quantities), 4.5), squeeze=False)
+    rows = 1 if theory is None else 2
+    fig, axes = plt.subplots(rows, len(quantities), figsize=(6.5 * len(quantities), 4.5 * rows), squeeze=False)
+    if theory is not None:
+        theory_rows(axes[1], gradients, theory, exercise, quantities, colors)
     for ax, quantity in zip(axes[0], quantities, strict=True):
         sns.lineplot(
             final[final.quantity == quantity], x="layer", y="value", hue="activation", hue_order=acts,
@@ -145,6 +167,109 @@ def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quant
         _layer_ticks(ax, n_layers)
         ax.set(xlabel="layer (1 = first hidden, out = output)", ylabel=QUANTITY[quantity])
         ax.legend(title=None, fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+# --- mean-field theory beside the measurements (depthstudy.theory; rule theory_profiles) -----------
+
+RMS = {
+    "weight_grad": "rms ∂L/∂W, relative to the last hidden layer",
+    "activation_grad": "rms ∂L/∂z, relative to the last hidden layer",
+}
+THEORY_COLUMN = {"weight_grad": "dw_rel", "activation_grad": "dz_rel"}
+
+
+def _relative_rms(gradients: pd.DataFrame, quantity: str) -> pd.DataFrame:
+    """Epoch-0 rms of one gradient per hidden layer, over that of the last hidden layer, per seed."""
+    sel = gradients[(gradients.epoch == 0) & (gradients.quantity == quantity) & (gradients.stat == "rms")]
+    sel = sel[sel.layer <= sel.depth]  # theory predicts the hidden layers; the output's gradient is the loss's
+    last = sel[sel.layer == sel.depth].set_index(["exercise", "activation", "depth", "seed"]).value
+    ratio = sel.value.to_numpy() / last.reindex(pd.MultiIndex.from_frame(sel[last.index.names])).to_numpy()
+    return sel.assign(value=np.where(ratio > 0, ratio, np.nan))
+
+
+def _theory_legend(ax) -> None:
+    ax.plot([], [], color="grey", marker="o", markersize=4, label="measured, epoch 0 (band: range over seeds)")
+    ax.plot([], [], color="grey", ls="--", lw=2, label="mean-field prediction")
+    ax.legend(title=None, fontsize="small")
+
+
+def theory_rows(axes, gradients, theory, exercise, quantities, colors) -> None:
+    """One panel per quantity: measured epoch-0 rms per hidden layer (solid, markers) and the
+    mean-field prediction (dashed, the same colour), both relative to the last hidden layer."""
+    depth = int(gradients.depth.iloc[0])
+    predicted = theory[(theory.exercise == exercise) & (theory.depth == depth)]
+    for ax, quantity in zip(axes, quantities, strict=True):
+        measured = _relative_rms(gradients, quantity)
+        sns.lineplot(
+            measured, x="layer", y="value", hue="activation", hue_order=list(colors), palette=colors,
+            errorbar=("pi", 100), marker="o", markersize=4, legend=False, ax=ax,
+        )  # fmt: skip
+        for act, line in predicted.groupby("activation"):
+            if act in colors:
+                ax.plot(line.layer, line[THEORY_COLUMN[quantity]], color=colors[act], ls="--", lw=2)
+        for act, color in colors.items():
+            ax.plot([], [], color=color, label=names.display(act))
+        ax.set_yscale("log")
+        ax.set(xlabel="hidden layer", ylabel=RMS[quantity], title="before training: measured and predicted")
+        _theory_legend(ax)
+
+
+def theory_profile(gradients: pd.DataFrame, theory: pd.DataFrame, out, plot: dict, title: str, exercise: str):
+    """Epoch-0 rms of ∂L/∂W and ∂L/∂z per hidden layer against the mean-field prediction."""
+    style(plot)
+    colors = _colors(names.in_order(gradients.activation), plot)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    theory_rows(axes, gradients, theory, exercise, ("weight_grad", "activation_grad"), colors)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def _xi(value: float) -> str:
+    return "∞" if not np.isfinite(value) else f"{value:.3g}"
+
+
+def theory_signal_propagation(
+    activations: pd.DataFrame, gradients: pd.DataFrame, theory: pd.DataFrame, scales: pd.DataFrame, out,
+    plot: dict, title: str,
+):  # fmt: skip
+    """Every net of the config (activation x initializer, BatchNorm apart) at its deepest depth:
+    rms of the signal z and of ∂L/∂z per hidden layer, measured at epoch 0 against the prediction.
+    The legend gives each net's depth scales; a diamond marks where the predicted gradient has
+    changed by a factor e from the last hidden layer (xi_grad layers back), when that is inside the net."""
+    style(plot)
+    depth = int(theory.depth.max())
+    deepest = theory.loc[theory.depth == depth, ["exercise", "activation"]].drop_duplicates()
+    nets = scales.merge(deepest).drop_duplicates(["activation", "initializer", "batchnorm"]).reset_index(drop=True)
+    colors = dict(zip(nets.index, sns.color_palette(plot.get("palette"), len(nets)), strict=True))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    signal = activations[(activations.epoch == 0) & (activations.stat == "z_rms") & (activations.depth == depth)]
+    grads = _relative_rms(gradients[gradients.depth == depth], "activation_grad")
+    for i, net in nets.iterrows():
+        keys = dict(exercise=net.exercise, activation=net.activation)
+        line = theory[(theory.exercise == net.exercise) & (theory.activation == net.activation)
+                      & (theory.depth == depth)]  # fmt: skip
+        label = (f"{names.display(net.activation)}, {net.initializer}{' + BatchNorm' if net.batchnorm else ''} "
+                 f"(ξ∇ {_xi(net.xi_grad)}, ξc {_xi(net.xi_c)})")  # fmt: skip
+        for ax, measured, column in ((left, signal, "z_rms"), (right, grads, "dz_rel")):
+            sel = measured[(measured.exercise == keys["exercise"]) & (measured.activation == keys["activation"])]
+            sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), marker="o", markersize=3,
+                         ax=ax, label=label if ax is left else None)  # fmt: skip
+            ax.plot(line.layer, line[column], color=colors[i], ls="--", lw=2)
+        back = depth - net.xi_grad
+        if np.isfinite(back) and 1 <= back < depth:
+            y = np.interp(back, line.layer, np.log(line.dz_rel))
+            right.plot([back], [np.exp(y)], marker="D", color=colors[i], markeredgecolor="black", markersize=7)
+    left.set(yscale="log", xlabel="hidden layer", ylabel="rms of the signal z (pre-activation)")
+    right.set(yscale="log", xlabel="hidden layer", ylabel="rms ∂L/∂z, relative to the last hidden layer")
+    left.plot([], [], color="grey", ls="--", lw=2, label="mean-field prediction (dashed)")
+    right.plot([], [], marker="D", color="grey", markeredgecolor="black", ls="", label="ξ∇ layers before the last")
+    left.legend(title=f"measured at epoch 0 ({depth} hidden layers)", fontsize="x-small", title_fontsize="small",
+                loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2)  # fmt: skip
+    right.legend(fontsize="small", loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
     save(fig, out, plot)
@@ -212,7 +337,7 @@ def cnn_curves(history: pd.DataFrame, out, plot: dict, title: str):
             if col in history:
                 long.append(history[["seed", "epoch"]].assign(metric=metric, split=split, value=history[col]))
     grid = sns.relplot(
-        pd.concat(long), x="epoch", y="value", hue="split", col="metric", kind="line", errorbar="sd",
+        pd.concat(long), x="epoch", y="value", hue="split", col="metric", kind="line", errorbar=_errorbar(plot),
         marker="o", facet_kws={"sharey": False}, height=3.8, aspect=1.2,
     )  # fmt: skip
     grid.set_titles("{col_name}")
@@ -279,8 +404,8 @@ def cures_accuracy(metrics: pd.DataFrame, classes: pd.DataFrame, out, plot: dict
     panels = [names.display(a) for a in names.in_order(data.activation)]
     grid = sns.relplot(
         data, x="depth", y="test_accuracy", hue="setting", hue_order=order, style="setting", style_order=order,
-        col="panel", col_order=panels, kind="line", errorbar="sd", err_style="bars", markers=True, dashes=False,
-        height=3.6, aspect=0.9, palette=_colors(order, plot),
+        col="panel", col_order=panels, kind="line", errorbar=_errorbar(plot), err_style="bars", markers=True,
+        dashes=False, height=3.6, aspect=0.9, palette=_colors(order, plot),
     )  # fmt: skip
     grid.set_titles("{col_name}")
     grid.set_axis_labels("hidden layers", "test accuracy")

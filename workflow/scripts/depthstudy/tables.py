@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from depthstudy import names
+from depthstudy import names, stats
 from depthstudy.formulas import REPORT_DERIVATIVE_MAX, lecun_derivative_range
 
 # Every per-job CSV carries its job's keys as columns; the exercise and seed are in all of them.
@@ -38,8 +38,15 @@ def mean_sd(values: pd.Series, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
+def ci95(values: pd.Series, digits: int = 3) -> str:
+    """The 95 % confidence interval of the mean over seeds (Student's t), as "[low, high]"."""
+    _, low, high = stats.mean_ci(values.dropna())
+    return "n/a" if math.isnan(low) else f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
 def summarize(metrics: pd.DataFrame, by: list[str], digits: int = 3) -> pd.DataFrame:
-    """Per group: seeds, diverged runs, and mean/sd of test loss and accuracy over finished runs."""
+    """Per group: seeds, diverged runs, and mean, sd and 95 % CI (Student's t over seeds) of test loss
+    and accuracy over finished runs."""
     rows = []
     for keys, group in metrics.groupby(by, sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
@@ -50,7 +57,9 @@ def summarize(metrics: pd.DataFrame, by: list[str], digits: int = 3) -> pd.DataF
             ok = group.loc[~group["diverged"].astype(bool), col]
             row[f"{col}_mean"] = ok.mean() if len(ok) else math.nan
             row[f"{col}_sd"] = ok.std(ddof=1) if len(ok) > 1 else math.nan
+            _, row[f"{col}_ci_low"], row[f"{col}_ci_high"] = stats.mean_ci(ok)
             row[col] = mean_sd(ok, digits) if len(ok) else "diverged"
+            row[f"{col}_ci95"] = ci95(ok, digits)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -104,8 +113,10 @@ MD_COLUMNS = {
     "seeds": "seeds",
     "diverged": "diverged",
     "test_loss": "test loss (mean ± sd)",
+    "test_loss_ci95": "loss 95 % CI",
     "report_test_loss": "report loss",
     "test_accuracy": "test accuracy (mean ± sd)",
+    "test_accuracy_ci95": "accuracy 95 % CI",
     "report_test_accuracy": "report accuracy",
     "params": "parameters",
     "report_params": "report parameters",

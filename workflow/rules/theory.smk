@@ -1,0 +1,65 @@
+# Mean-field theory beside the measurements: what each net's gradients and signal should do at
+# initialisation (depthstudy.theory), and how close the probe's epoch-0 statistics come. numpy only:
+# the predictions take seconds and need no training, the comparison needs the probe statistics.
+
+# Every net of the config: its exercise's activation, initializer, BatchNorm and width.
+THEORY_NETS = [
+    dict(
+        exercise=ex,
+        activation=activation,
+        initializer=exercise_settings(ex)["initializer"],
+        batchnorm=exercise_settings(ex)["batchnorm"],
+        width=exercise_settings(ex)["width"],
+        depths=EXERCISES[ex]["depths"],
+    )
+    for ex in EXERCISES
+    for activation in EXERCISES[ex]["activations"]
+]
+# theory_signal_propagation.png shows the deepest nets of the study
+THEORY_DEPTH = max(max(ex["depths"]) for ex in EXERCISES.values())
+THEORY_EXERCISES = [ex for ex in EXERCISES if THEORY_DEPTH in EXERCISES[ex]["depths"]]
+
+
+def all_probe(kind):
+    """The combined probe statistics of every exercise and depth."""
+    return [
+        path for ex in EXERCISES for path in combined(kind, ex, EXERCISES[ex]["depths"])
+    ]
+
+
+rule theory_profiles:
+    input:
+        data=rules.prepare_data.output.npz,
+    output:
+        profiles=results("theory/profiles.csv"),
+        scales=results("theory/depth_scales.csv"),
+    log:
+        results("logs/theory_profiles.log"),
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        nets=THEORY_NETS,
+        probe=config["probe"],
+        code=code_hash("theory.py"),
+    script:
+        "../scripts/theory.py"
+
+
+rule theory_vs_measured:
+    input:
+        profiles=rules.theory_profiles.output.profiles,
+        scales=rules.theory_profiles.output.scales,
+        gradients=all_probe("gradients"),
+        activations=all_probe("activations"),
+        metrics=expand(rules.combine_mlp.output.metrics, exercise=list(EXERCISES)),
+    output:
+        **table_files("theory_vs_measured"),
+    log:
+        results("logs/theory_vs_measured.log"),
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        dataset=DATA["name"],
+        code=code_hash("theory_table.py"),
+    script:
+        "../scripts/theory_table.py"

@@ -1,0 +1,186 @@
+"""Every comparison that the README or claims.md draws, with a 95 % interval and a test.
+
+A claim is one of two kinds:
+- "beats": A's mean test accuracy is higher than B's. It holds at 95 % when the whole 95 % interval
+  of the difference lies above 0 (the two-sided test's p < 0.05, in the claimed direction).
+- "as good as": A is not worse than B by more than MARGIN. It holds at 95 % when the interval's
+  lower end lies above -MARGIN (a non-inferiority test). A difference of two means that the seeds
+  cannot tell from 0 is not evidence that the two are equal; this is the test that can be.
+
+The difference's interval comes from Welch's t-test (depthstudy.stats says why not a bootstrap);
+against the report's single CNN run, which has no spread, from a one-sample t-test. The p-value is
+the claim's own: two-sided for "beats", one-sided against a difference of -MARGIN or worse for "as
+good as". Each row is a test at 95 % on its own: of twenty comparisons where nothing differs, about
+one would pass by chance.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from depthstudy import names, stats
+
+MARGIN = 0.02  # "as good as": at most 2 points of test accuracy worse, smaller than any depth effect here
+TESTS = {
+    "welch": "Welch's t",
+    "one_sample": "one-sample t",
+}
+
+
+def _accuracies(metrics: pd.DataFrame, exercise: str, activation: str, depth: int) -> pd.Series:
+    sel = metrics[(metrics.exercise == exercise) & (metrics.activation == activation) & (metrics.depth == depth)]
+    return sel.loc[~sel.diverged.astype(bool), "test_accuracy"]
+
+
+def _label(exercise: str, activation: str, settings: dict) -> str:
+    return f"{names.display(activation)} ({settings.get(exercise, exercise)})"
+
+
+def planned(metrics: pd.DataFrame, settings: dict, deepest: int) -> list[dict]:
+    """The comparisons that this run's grid allows: (name, claim kind, A, B), A and B as
+    (exercise, activation, depth). ``settings`` labels each exercise (its init or cure)."""
+    have = set(metrics[["exercise", "activation", "depth"]].itertuples(index=False, name=None))
+    rows = []
+
+    def add(name, kind, a, b):
+        if a in have and b in have:
+            rows.append(dict(comparison=name, kind=kind, a=a, b=b))
+
+    for depth in sorted(metrics.loc[metrics.exercise == "ex1d_trained", "depth"].unique()):
+        add(f"LeCun's tanh beats Tanh at {depth} layers", "beats", ("ex1d_trained", "lecun", depth),
+            ("ex1d_trained", "tanh", depth))  # fmt: skip
+    add(f"Tanh beats ReLU at {deepest} layers", "beats", ("ex1", "tanh", deepest), ("ex1", "relu", deepest))
+    cures = sorted(e for e in metrics.exercise.unique() if e.startswith("cure_"))
+    for cure in cures:
+        sel = metrics[metrics.exercise == cure]
+        for activation in names.in_order(sel.activation):
+            # the baseline: the same activation under Glorot init without the cure; SELU replaces ReLU
+            base = activation if ("ex1", activation, deepest) in have else "relu"
+            for depth in sorted(sel[sel.activation == activation].depth.unique()):
+                add(
+                    f"{_label(cure, activation, settings)} beats {names.display(base)} (Glorot) at {depth} layers",
+                    "beats",
+                    (cure, activation, depth),
+                    ("ex1", base, depth),
+                )
+    # claims.md (c): networks that are not zero-centred train as well as Tanh once the variance is kept
+    for cure, activation in (("cure_he_init", "relu"), ("cure_selu", "selu")):
+        add(
+            f"{_label(cure, activation, settings)} is as good as Tanh at {deepest} layers",
+            "as good as",
+            (cure, activation, deepest),
+            ("ex1", "tanh", deepest),
+        )
+    return rows
+
+
+def _claim(kind: str, result: dict) -> tuple[float, bool]:
+    """(p of the claim's test, whether the claim holds at 95 %)."""
+    if kind == "beats":
+        return result["p"], result["lower"] > 0
+    return stats.noninferiority_p(result, MARGIN), result["lower"] > -MARGIN
+
+
+def comparisons_table(
+    metrics: pd.DataFrame, cnn: pd.DataFrame | None, report_cnn: float | None, settings: dict, deepest: int
+) -> pd.DataFrame:
+    """One row per comparison: the two means, the difference with its 95 % interval, the test, p, and
+    whether the claim holds at 95 %. ``settings`` labels each exercise in words (its init or cure)."""
+    rows = []
+    for plan in planned(metrics, settings, deepest):
+        a, b = _accuracies(metrics, *plan["a"]), _accuracies(metrics, *plan["b"])
+        if min(len(a), len(b)) < 2:
+            continue
+        rows.append(
+            _row(plan["comparison"], plan["kind"], a, b, stats.welch(a, b), TESTS["welch"])
+            | dict(zip(("exercise_a", "activation_a", "depth_a"), plan["a"], strict=True))
+            | dict(zip(("exercise_b", "activation_b", "depth_b"), plan["b"], strict=True))
+        )
+    if cnn is not None and report_cnn is not None and cnn.test_accuracy.notna().sum() >= 2:
+        a = cnn.test_accuracy.dropna()
+        result = stats.one_sample(a, report_cnn)
+        rows.append(
+            _row(
+                f"The CNN beats the report's {report_cnn}",
+                "beats",
+                a,
+                pd.Series([report_cnn]),
+                result,
+                TESTS["one_sample"],
+            )
+            | dict(exercise_a="ex3", exercise_b="report")  # fmt: skip
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+COLUMNS = ["comparison", "claim", "exercise_a", "activation_a", "depth_a", "exercise_b", "activation_b", "depth_b",
+           "seeds_a", "seeds_b", "mean_a", "mean_b", "diff", "lower", "upper", "test", "df", "p", "holds"]  # fmt: skip
+
+
+def _row(name: str, kind: str, a: pd.Series, b: pd.Series, result: dict, test: str) -> dict:
+    p, holds = _claim(kind, result)
+    exact = result["se"] == 0
+    return dict(
+        comparison=name,
+        claim=kind,
+        seeds_a=len(a),
+        seeds_b=len(b),
+        mean_a=float(a.mean()),
+        mean_b=float(b.mean()),
+        diff=result["diff"],
+        lower=result["lower"],
+        upper=result["upper"],
+        test="exact: no spread over seeds" if exact else test,
+        df=result["df"],
+        p=p,
+        holds=holds,
+    )
+
+
+def find(table: pd.DataFrame, a: tuple, b: tuple):
+    """The row comparing network ``a`` with ``b``, each (exercise, activation, depth); or None."""
+    if table is None or table.empty:
+        return None
+    keys = ["exercise_a", "activation_a", "depth_a", "exercise_b", "activation_b", "depth_b"]
+    match = table[(table[keys] == pd.Series(dict(zip(keys, (*a, *b), strict=True)))).all(axis=1)]
+    return None if match.empty else match.iloc[0]
+
+
+def describe(row) -> str:
+    """One comparison in words: difference, interval, p and the verdict."""
+    if row is None:
+        return "not in this run's grid"
+    verdict = "holds" if row.holds else "does not hold"
+    return (
+        f"{row.mean_a:.3f} vs {row.mean_b:.3f}, difference {row['diff']:+.3f} (95 % CI {row.lower:+.3f} to "
+        f"{row.upper:+.3f}, {row.test}, p = {_p(row.p)}): {verdict} at 95 %"
+    )
+
+
+def _p(p: float) -> str:
+    return "0" if p == 0 else f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
+    lines = [
+        f"# The study's comparisons on {dataset}, with 95 % confidence intervals",
+        "",
+        "Produced by `depthstudy.comparisons`; nothing here is written by hand. Test accuracy of the finished "
+        "(not diverged) seeds; in brackets, how many. *beats*: holds when the 95 % interval of the difference "
+        f"lies above 0 (p two-sided). *as good as*: holds when its lower end lies above −{MARGIN}, so that A is "
+        f"at most {MARGIN} worse than B (a non-inferiority test; p one-sided, against −{MARGIN}). Intervals from "
+        "Welch's t-test: a bootstrap over 3 seeds has 10 distinct resamples and too narrow an interval. The "
+        "report's single CNN run has no spread, so the CNN gets a one-sample t-test. Each row is tested at "
+        "95 % on its own.",
+        "",
+        "| comparison | A | B | difference A − B | 95 % CI | test | p | holds at 95 % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        lines.append(
+            f"| {r.comparison} | {r.mean_a:.4f} ({r.seeds_a}) | {r.mean_b:.4f} ({r.seeds_b}) | {r['diff']:+.4f} | "
+            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {'yes' if r.holds else '**no**'} |"
+        )
+    if table.empty:
+        lines.append("| (none: every compared network needs two finished seeds) | | | | | | | |")
+    return "\n".join(lines) + "\n"

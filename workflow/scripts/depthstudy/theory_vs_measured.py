@@ -1,0 +1,154 @@
+"""Mean-field predictions (depthstudy.theory) against the probe's epoch-0 measurements, net by net.
+
+Each quantity is compared as one number per net: log10 of its rms at hidden layer 1 over its rms at
+the last hidden layer. That is how many orders of magnitude it gains or loses across the net, and it
+needs no knowledge of the loss's own gradient, which the theory does not predict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from depthstudy import names, theory
+
+TOLERANCE = 0.3  # |predicted - measured| in log10 (a factor of 2) for "agrees"
+# A network "trains" when its mean test accuracy reaches this share of the best network's in the
+# table: relative, because a good accuracy depends on the data set (0.96 on MNIST, 0.86 on Fashion-MNIST).
+TRAINS = 0.9
+NET = ["exercise", "activation", "initializer", "batchnorm", "width"]
+QUANTITIES = {
+    # name: (measured frame, filter, theory column)
+    "dz": ("gradients", dict(quantity="activation_grad", stat="rms"), "dz_rel"),
+    "signal": ("activations", dict(stat="z_rms"), "z_rms"),
+    "dw": ("gradients", dict(quantity="weight_grad", stat="rms"), "dw_rel"),
+}
+
+
+def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predicted per-layer profiles and depth scales of every net: dicts with exercise, activation,
+    initializer, batchnorm, width and depths. A net the theory cannot describe gets a scales row
+    that says why, and no profile."""
+    rows, scales = [], []
+    for net in nets:
+        keys = {k: net[k] for k in NET}
+        try:
+            scales.append(keys | theory.depth_scales(net["activation"], net["initializer"], net["width"],
+                                                     net["batchnorm"]) | {"note": ""})  # fmt: skip
+        except theory.NoPrediction as err:
+            scales.append(keys | {"note": str(err)})
+            continue
+        for depth in net["depths"]:
+            p = theory.profile(net["activation"], net["initializer"], net["width"], depth, input_sq_norms,
+                               net["batchnorm"])  # fmt: skip
+            rows.append(p.assign(**keys, depth=depth))
+    profile = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[*NET, "depth", "layer"])
+    profile = profile[[*NET, "depth", *[c for c in profile.columns if c not in {*NET, "depth"}]]]
+    return profile, pd.DataFrame(scales)
+
+
+def _measured(frame: pd.DataFrame, filters: dict) -> pd.Series:
+    """Per (exercise, activation, depth): mean over seeds of log10(rms at layer 1 / rms at the last
+    hidden layer) at epoch 0; NaN where a value underflowed to 0."""
+    sel = frame[frame.epoch == 0]
+    for column, value in filters.items():
+        sel = sel[sel[column] == value]
+    first = sel[sel.layer == 1].set_index(["exercise", "activation", "depth", "seed"]).value
+    last = sel[sel.layer == sel.depth].set_index(["exercise", "activation", "depth", "seed"]).value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log10(first / last.reindex(first.index))
+    return ratio.replace([np.inf, -np.inf], np.nan).groupby(["exercise", "activation", "depth"]).mean()
+
+
+def table(
+    profile: pd.DataFrame, scales: pd.DataFrame, gradients: pd.DataFrame, activations: pd.DataFrame,
+    metrics: pd.DataFrame,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per exercise x activation x depth: predicted and measured log10 ratios, their error,
+    the depth scales, predicted trainability, the trained accuracy and the verdict."""
+    frames = {"gradients": gradients, "activations": activations}
+    keys = ["exercise", "activation", "depth"]
+    first = profile[profile.layer == 1].set_index(keys)
+    last = profile[profile.layer == profile.depth].set_index(keys)
+    out = first[["initializer", "batchnorm"]].copy()
+    for name, (frame, filters, column) in QUANTITIES.items():
+        out[f"{name}_predicted"] = np.log10(first[column] / last[column])
+        out[f"{name}_measured"] = _measured(frames[frame], filters).reindex(out.index)
+        out[f"{name}_error"] = out[f"{name}_predicted"] - out[f"{name}_measured"]
+    out = out.reset_index().merge(
+        scales[["exercise", "activation", "xi_grad", "xi_c", "trainable_depth"]], on=["exercise", "activation"]
+    )
+    out["predicted_trainable"] = [
+        "no prediction (BatchNorm)" if bn else ("yes" if d <= t else "no")
+        for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
+    ]
+    trained = metrics[metrics.epochs > 0] if "epochs" in metrics else metrics
+    ok = trained[~trained.diverged.astype(bool)]
+    accuracy = ok.groupby(keys).test_accuracy.mean()
+    out["test_accuracy"] = accuracy.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
+    bar = TRAINS * accuracy.max() if len(accuracy) else math.nan
+    out["trains"] = np.where(out.test_accuracy.isna(), "", np.where(out.test_accuracy >= bar, "yes", "no"))
+    out["verdict"] = [_verdict(row) for _, row in out.iterrows()]
+    order = {a: i for i, a in enumerate(names.in_order(out.activation))}
+    exercises = {e: i for i, e in enumerate(dict.fromkeys(profile.exercise))}
+    out = out.assign(_e=out.exercise.map(exercises), _a=out.activation.map(order))
+    return out.sort_values(["_e", "depth", "_a"]).drop(columns=["_e", "_a"]).reset_index(drop=True)
+
+
+def _verdict(row: pd.Series) -> str:
+    """Agrees when both the gradient and the signal are within TOLERANCE; else what does not."""
+    problems = []
+    for name, words in (("dz", "∂L/∂z"), ("signal", "signal")):
+        if math.isnan(row[f"{name}_measured"]):
+            problems.append(f"{words} not measured (0 or missing)")
+        elif abs(row[f"{name}_error"]) > TOLERANCE:
+            problems.append(f"{words} off by {row[f'{name}_error']:+.2f}")
+    return "agrees" if not problems else "differs: " + "; ".join(problems)
+
+
+def _number(value, digits=2) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and math.isinf(value):
+        return "∞"
+    return f"{value:.{digits}f}"
+
+
+NUMBERS = ("dz_predicted", "dz_measured", "dz_error", "signal_predicted", "signal_measured", "signal_error",
+           "dw_predicted", "dw_measured")  # fmt: skip
+
+
+def markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
+    agree = int((frame.verdict == "agrees").sum())
+    lines = [
+        f"# Mean-field theory against the measurements on {dataset}",
+        "",
+        f"Tolerance: a net **agrees** when both its predicted log10 ratios, of ∂L/∂z and of the signal z, are "
+        f"within {TOLERANCE} of the measured ones (a factor of {10**TOLERANCE:.1f}). {agree} of {len(frame)} "
+        "nets agree.",
+        "",
+        "Produced by `depthstudy.theory_vs_measured` from `depthstudy.theory`; nothing here is written by hand. "
+        "Each ratio is log10(rms at hidden layer 1 / rms at the last hidden layer), before training, on the "
+        "probe batch; measured: mean over seeds. ∂L/∂W is predicted assuming its images' gradients are equally "
+        "coherent in every layer, and is shown but not judged. ξ∇, ξc: the depth scales of gradients and of "
+        "correlations at the variance map's fixed point (∞: critical); trainable: depth ≤ 6 ξc (Schoenholz "
+        f"et al. 2017). *trains*: mean test accuracy ≥ {TRAINS:.0%} of the best network's here.",
+        "",
+        "| exercise | activation | init | hidden layers | ∂L/∂z predicted | measured | error | signal predicted "
+        "| measured | error | ∂L/∂W predicted | measured | ξ∇ | ξc | trainable (theory) | test accuracy | trains "
+        "| verdict |",
+        "|" + "---|" * 18,
+    ]
+    for _, r in frame.iterrows():
+        init = r.initializer + (" + BatchNorm" if r.batchnorm else "")
+        cells = [r.exercise, names.display(r.activation), init, str(r.depth)]
+        cells += [_number(r[c]) for c in NUMBERS]
+        cells += [_number(r.xi_grad, 3 if r.xi_grad < 10 else 1), _number(r.xi_c, 3 if r.xi_c < 10 else 1)]
+        cells += [r.predicted_trainable, _number(r.test_accuracy, 3), r.trains]
+        cells.append(r.verdict if r.verdict == "agrees" else f"**{r.verdict}**")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,12 @@
+"""Rule theory_vs_measured: predicted against measured log10 ratios, one row per net."""
+
+from depthstudy import theory_vs_measured
+from depthstudy.io import read_frames, write_csv, write_text
+from depthstudy.logs import job_name, start_job
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
+f = read_frames(sm.input)
+table = theory_vs_measured.table(f["profiles"], f["scales"], f["gradients"], f["activations"], f["metrics"])
+write_csv(table, sm.output.csv)
+write_text(theory_vs_measured.markdown(table, sm.params.dataset), sm.output.md)
