@@ -210,6 +210,13 @@ def combined(kind, exercise, depths):
     )
 
 
+def all_probe(kind):
+    """The combined probe statistics of every exercise and depth."""
+    return [
+        path for ex in EXERCISES for path in combined(kind, ex, EXERCISES[ex]["depths"])
+    ]
+
+
 # The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
 REPORT_TABLE_NAMES = {
     "ex1": "ex1b_test_metrics",

@@ -20,13 +20,6 @@ THEORY_DEPTH = max(max(ex["depths"]) for ex in EXERCISES.values())
 THEORY_EXERCISES = [ex for ex in EXERCISES if THEORY_DEPTH in EXERCISES[ex]["depths"]]
 
 
-def all_probe(kind):
-    """The combined probe statistics of every exercise and depth."""
-    return [
-        path for ex in EXERCISES for path in combined(kind, ex, EXERCISES[ex]["depths"])
-    ]
-
-
 rule theory_profiles:
     input:
         data=rules.prepare_data.output.npz,
