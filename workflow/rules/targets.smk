@@ -12,6 +12,7 @@ rule ex1c:
     input:
         depth_figures("ex1c_max_gradient", "ex1"),
         depth_figures("ex1c_gradient_flow", "ex1"),
+        depth_figures("ex1c_theory", "ex1"),
 
 
 rule ex1d:
