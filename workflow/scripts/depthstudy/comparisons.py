@@ -167,8 +167,9 @@ def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
         "",
         "Produced by `depthstudy.comparisons`; nothing here is written by hand. Test accuracy of the finished "
         "(not diverged) seeds; in brackets, how many. *beats*: holds when the 95 % interval of the difference "
-        f"lies above 0 (p two-sided). *as good as*: holds when its lower end lies above −{MARGIN}, so that A is "
-        f"at most {MARGIN} worse than B (a non-inferiority test; p one-sided, against −{MARGIN}). Intervals from "
+        f"lies above 0 (p two-sided, below 0.05). *as good as*: holds when its lower end lies above −{MARGIN}, so "
+        f"that A is at most {MARGIN} worse than B (a non-inferiority test; p one-sided, against a difference of "
+        f"−{MARGIN} or worse, below 0.025). Intervals from "
         "Welch's t-test: a bootstrap over 3 seeds has 10 distinct resamples and too narrow an interval. The "
         "report's single CNN run has no spread, so the CNN gets a one-sample t-test. Each row is tested at "
         "95 % on its own.",

@@ -179,6 +179,8 @@ RMS = {
     "activation_grad": "rms ∂L/∂z, relative to the last hidden layer",
 }
 THEORY_COLUMN = {"weight_grad": "dw_rel", "activation_grad": "dz_rel"}
+# thick, dashed and light, so that a measured line on top of it stays visible
+THEORY_LINE = dict(ls="--", lw=3, alpha=0.55)
 
 
 def _relative_rms(gradients: pd.DataFrame, quantity: str) -> pd.DataFrame:
@@ -191,9 +193,9 @@ def _relative_rms(gradients: pd.DataFrame, quantity: str) -> pd.DataFrame:
 
 
 def _theory_legend(ax) -> None:
-    ax.plot([], [], color="grey", marker="o", markersize=4, label="measured, epoch 0 (band: range over seeds)")
-    ax.plot([], [], color="grey", ls="--", lw=2, label="mean-field prediction")
-    ax.legend(title=None, fontsize="small")
+    ax.plot([], [], color="grey", marker="o", markersize=3, lw=1.2, label="measured, epoch 0 (band: range over seeds)")
+    ax.plot([], [], color="grey", label="mean-field prediction", **THEORY_LINE)
+    ax.legend(title=None, fontsize="small", loc="best")
 
 
 def theory_rows(axes, gradients, theory, exercise, quantities, colors) -> None:
@@ -205,11 +207,11 @@ def theory_rows(axes, gradients, theory, exercise, quantities, colors) -> None:
         measured = _relative_rms(gradients, quantity)
         sns.lineplot(
             measured, x="layer", y="value", hue="activation", hue_order=list(colors), palette=colors,
-            errorbar=("pi", 100), marker="o", markersize=4, legend=False, ax=ax,
+            errorbar=("pi", 100), marker="o", markersize=3, markeredgewidth=0, lw=1.2, legend=False, ax=ax,
         )  # fmt: skip
         for act, line in predicted.groupby("activation"):
             if act in colors:
-                ax.plot(line.layer, line[THEORY_COLUMN[quantity]], color=colors[act], ls="--", lw=2)
+                ax.plot(line.layer, line[THEORY_COLUMN[quantity]], color=colors[act], **THEORY_LINE)
         for act, color in colors.items():
             ax.plot([], [], color=color, label=names.display(act))
         ax.set_yscale("log")
@@ -236,16 +238,18 @@ def theory_signal_propagation(
     activations: pd.DataFrame, gradients: pd.DataFrame, theory: pd.DataFrame, scales: pd.DataFrame, out,
     plot: dict, title: str,
 ):  # fmt: skip
-    """Every net of the config (activation x initializer, BatchNorm apart) at its deepest depth:
-    rms of the signal z and of ∂L/∂z per hidden layer, measured at epoch 0 against the prediction.
-    The legend gives each net's depth scales; a diamond marks where the predicted gradient has
-    changed by a factor e from the last hidden layer (xi_grad layers back), when that is inside the net."""
+    """Every activation x initializer of the config at the deepest depth: rms of the signal z and of
+    ∂L/∂z per hidden layer, measured at epoch 0 against the prediction. The legend gives each net's
+    depth scales; a diamond marks where the predicted gradient has changed by a factor e from the last
+    hidden layer (xi_grad layers back), when that is inside the net. A BatchNorm net is left out when
+    its plain twin is drawn: before training, in the probe's inference mode, the two coincide."""
     style(plot)
     depth = int(theory.depth.max())
     deepest = theory.loc[theory.depth == depth, ["exercise", "activation"]].drop_duplicates()
-    nets = scales.merge(deepest).drop_duplicates(["activation", "initializer", "batchnorm"]).reset_index(drop=True)
+    nets = scales.merge(deepest).sort_values("batchnorm", kind="stable")
+    nets = nets.drop_duplicates(["activation", "initializer"]).reset_index(drop=True)
     colors = dict(zip(nets.index, sns.color_palette(plot.get("palette"), len(nets)), strict=True))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5))
     signal = activations[(activations.epoch == 0) & (activations.stat == "z_rms") & (activations.depth == depth)]
     grads = _relative_rms(gradients[gradients.depth == depth], "activation_grad")
     for i, net in nets.iterrows():
@@ -256,22 +260,23 @@ def theory_signal_propagation(
                  f"(ξ∇ {_xi(net.xi_grad)}, ξc {_xi(net.xi_c)})")  # fmt: skip
         for ax, measured, column in ((left, signal, "z_rms"), (right, grads, "dz_rel")):
             sel = measured[(measured.exercise == keys["exercise"]) & (measured.activation == keys["activation"])]
-            sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), marker="o", markersize=3,
-                         ax=ax, label=label if ax is left else None)  # fmt: skip
-            ax.plot(line.layer, line[column], color=colors[i], ls="--", lw=2)
+            sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), lw=1.5, ax=ax,
+                         label=label if ax is left else None)  # fmt: skip
+            ax.plot(line.layer, line[column], color=colors[i], **THEORY_LINE)
         back = depth - net.xi_grad
         if np.isfinite(back) and 1 <= back < depth:
             y = np.interp(back, line.layer, np.log(line.dz_rel))
             right.plot([back], [np.exp(y)], marker="D", color=colors[i], markeredgecolor="black", markersize=7)
     left.set(yscale="log", xlabel="hidden layer", ylabel="rms of the signal z (pre-activation)")
     right.set(yscale="log", xlabel="hidden layer", ylabel="rms ∂L/∂z, relative to the last hidden layer")
-    left.plot([], [], color="grey", ls="--", lw=2, label="mean-field prediction (dashed)")
-    right.plot([], [], marker="D", color="grey", markeredgecolor="black", ls="", label="ξ∇ layers before the last")
-    left.legend(title=f"measured at epoch 0 ({depth} hidden layers)", fontsize="x-small", title_fontsize="small",
-                loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2)  # fmt: skip
-    right.legend(fontsize="small", loc="lower right")
+    left.plot([], [], color="grey", label="mean-field prediction (dashed, the net's colour)", **THEORY_LINE)
+    left.plot([], [], marker="D", color="grey", markeredgecolor="black", ls="", label="ξ∇ layers before the last")
+    handles, labels = left.get_legend_handles_labels()
+    left.get_legend().remove()
+    heading = f"measured at epoch 0, band over seeds ({depth} hidden layers); in brackets: depth scales"
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize="small", title=heading, title_fontsize="small")
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     save(fig, out, plot)
 
 
