@@ -17,6 +17,7 @@ import seaborn as sns  # noqa: E402
 
 from depthstudy import formulas, names, stats  # noqa: E402
 from depthstudy.io import atomic_path  # noqa: E402
+from depthstudy.theory_vs_measured import relative_to_last  # noqa: E402
 
 QUANTITY = {"weight_grad": "max |∂L/∂W| (weights)", "activation_grad": "max |∂L/∂z| (pre-activations)"}
 
@@ -185,11 +186,7 @@ THEORY_LINE = dict(ls="--", lw=3, alpha=0.55)
 
 def _relative_rms(gradients: pd.DataFrame, quantity: str) -> pd.DataFrame:
     """Epoch-0 rms of one gradient per hidden layer, over that of the last hidden layer, per seed."""
-    sel = gradients[(gradients.epoch == 0) & (gradients.quantity == quantity) & (gradients.stat == "rms")]
-    sel = sel[sel.layer <= sel.depth]  # theory predicts the hidden layers; the output's gradient is the loss's
-    last = sel[sel.layer == sel.depth].set_index(["exercise", "activation", "depth", "seed"]).value
-    ratio = sel.value.to_numpy() / last.reindex(pd.MultiIndex.from_frame(sel[last.index.names])).to_numpy()
-    return sel.assign(value=np.where(ratio > 0, ratio, np.nan))
+    return relative_to_last(gradients, quantity=quantity, stat="rms")
 
 
 def _theory_legend(ax) -> None:
@@ -253,13 +250,12 @@ def theory_signal_propagation(
     signal = activations[(activations.epoch == 0) & (activations.stat == "z_rms") & (activations.depth == depth)]
     grads = _relative_rms(gradients[gradients.depth == depth], "activation_grad")
     for i, net in nets.iterrows():
-        keys = dict(exercise=net.exercise, activation=net.activation)
         line = theory[(theory.exercise == net.exercise) & (theory.activation == net.activation)
                       & (theory.depth == depth)]  # fmt: skip
         label = (f"{names.display(net.activation)}, {net.initializer}{' + BatchNorm' if net.batchnorm else ''} "
                  f"(ξ∇ {_xi(net.xi_grad)}, ξc {_xi(net.xi_c)})")  # fmt: skip
         for ax, measured, column in ((left, signal, "z_rms"), (right, grads, "dz_rel")):
-            sel = measured[(measured.exercise == keys["exercise"]) & (measured.activation == keys["activation"])]
+            sel = measured[(measured.exercise == net.exercise) & (measured.activation == net.activation)]
             sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), lw=1.5, ax=ax,
                          label=label if ax is left else None)  # fmt: skip
             ax.plot(line.layer, line[column], color=colors[i], **THEORY_LINE)

@@ -50,16 +50,12 @@ def welch(a, b, level: float = LEVEL) -> dict:
     a, b = _clean(a), _clean(b)
     if a.size < 2 or b.size < 2:
         raise ValueError(f"a Welch test needs two values a side, got {a.size} and {b.size}")
-    diff = float(a.mean() - b.mean())
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se = math.sqrt(va + vb)
     if _exact(se, a.mean(), b.mean()):
-        return dict(diff=diff, lower=diff, upper=diff, se=0.0, df=math.inf,
-                    t=math.copysign(math.inf, diff) if diff else 0.0, p=0.0 if diff else 1.0)  # fmt: skip
+        return _t_result(float(a.mean() - b.mean()), 0.0, math.inf, level)
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    t = diff / se
-    half = float(st.t.ppf(0.5 + level / 2, df) * se)
-    return dict(diff=diff, lower=diff - half, upper=diff + half, se=se, df=df, t=t, p=float(2 * st.t.sf(abs(t), df)))
+    return _t_result(float(a.mean() - b.mean()), se, df, level)
 
 
 def one_sample(a, value: float, level: float = LEVEL) -> dict:
@@ -67,12 +63,16 @@ def one_sample(a, value: float, level: float = LEVEL) -> dict:
     a = _clean(a)
     if a.size < 2:
         raise ValueError(f"a one-sample t-test needs two values, got {a.size}")
-    diff = float(a.mean() - value)
     se = float(a.std(ddof=1) / math.sqrt(a.size))
-    df = a.size - 1
-    if _exact(se, a.mean()):
-        return dict(diff=diff, lower=diff, upper=diff, se=0.0, df=df,
-                    t=math.copysign(math.inf, diff) if diff else 0.0, p=0.0 if diff else 1.0)  # fmt: skip
+    return _t_result(float(a.mean() - value), 0.0 if _exact(se, a.mean()) else se, a.size - 1, level)
+
+
+def _t_result(diff: float, se: float, df: float, level: float) -> dict:
+    """A difference with its t interval, t and two-sided p; se 0 (no spread) makes it exact: a point
+    interval, p 0 for a non-zero difference and 1 for none."""
+    if se == 0:
+        t = math.copysign(math.inf, diff) if diff else 0.0
+        return dict(diff=diff, lower=diff, upper=diff, se=0.0, df=df, t=t, p=0.0 if diff else 1.0)
     half = float(st.t.ppf(0.5 + level / 2, df) * se)
     t = diff / se
     return dict(diff=diff, lower=diff - half, upper=diff + half, se=se, df=df, t=t, p=float(2 * st.t.sf(abs(t), df)))

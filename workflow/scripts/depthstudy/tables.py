@@ -38,9 +38,8 @@ def mean_sd(values: pd.Series, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def ci95(values: pd.Series, digits: int = 3) -> str:
-    """The 95 % confidence interval of the mean over seeds (Student's t), as "[low, high]"."""
-    _, low, high = stats.mean_ci(values.dropna())
+def ci_text(low: float, high: float, digits: int = 3) -> str:
+    """A 95 % confidence interval (``stats.mean_ci``'s bounds) as "[low, high]"; "n/a" for one seed."""
     return "n/a" if math.isnan(low) else f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
@@ -57,9 +56,10 @@ def summarize(metrics: pd.DataFrame, by: list[str], digits: int = 3) -> pd.DataF
             ok = group.loc[~group["diverged"].astype(bool), col]
             row[f"{col}_mean"] = ok.mean() if len(ok) else math.nan
             row[f"{col}_sd"] = ok.std(ddof=1) if len(ok) > 1 else math.nan
-            _, row[f"{col}_ci_low"], row[f"{col}_ci_high"] = stats.mean_ci(ok)
+            _, low, high = stats.mean_ci(ok)
+            row[f"{col}_ci_low"], row[f"{col}_ci_high"] = low, high
             row[col] = mean_sd(ok, digits) if len(ok) else "diverged"
-            row[f"{col}_ci95"] = ci95(ok, digits)
+            row[f"{col}_ci95"] = ci_text(low, high, digits)
         rows.append(row)
     return pd.DataFrame(rows)
 

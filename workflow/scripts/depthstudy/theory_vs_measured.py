@@ -49,17 +49,26 @@ def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame
     return profile, pd.DataFrame(scales)
 
 
-def _measured(frame: pd.DataFrame, filters: dict) -> pd.Series:
-    """Per (exercise, activation, depth): mean over seeds of log10(rms at layer 1 / rms at the last
-    hidden layer) at epoch 0; NaN where a value underflowed to 0."""
+def relative_to_last(frame: pd.DataFrame, **filters) -> pd.DataFrame:
+    """Epoch-0 rows of the hidden layers (those ``filters`` select), each value divided by its net's
+    and seed's value at the last hidden layer; NaN where either underflowed to 0. Theory predicts
+    these ratios; the output layer's gradient is the loss's, which it does not."""
     sel = frame[frame.epoch == 0]
     for column, value in filters.items():
         sel = sel[sel[column] == value]
-    first = sel[sel.layer == 1].set_index(["exercise", "activation", "depth", "seed"]).value
-    last = sel[sel.layer == sel.depth].set_index(["exercise", "activation", "depth", "seed"]).value
+    sel = sel[sel.layer <= sel.depth]
+    job = ["exercise", "activation", "depth", "seed"]
+    last = sel[sel.layer == sel.depth].set_index(job).value
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.log10(first / last.reindex(first.index))
-    return ratio.replace([np.inf, -np.inf], np.nan).groupby(["exercise", "activation", "depth"]).mean()
+        ratio = sel.value.to_numpy() / last.reindex(pd.MultiIndex.from_frame(sel[job])).to_numpy()
+    return sel.assign(value=np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.nan))
+
+
+def _measured(frame: pd.DataFrame, filters: dict) -> pd.Series:
+    """Per (exercise, activation, depth): mean over seeds of log10(rms at layer 1 / rms at the last
+    hidden layer) at epoch 0; NaN where a value underflowed to 0."""
+    first = relative_to_last(frame, **filters).query("layer == 1")
+    return np.log10(first.value).groupby([first.exercise, first.activation, first.depth]).mean()
 
 
 def table(
@@ -84,7 +93,7 @@ def table(
         "no prediction (BatchNorm)" if bn else ("yes" if d <= t else "no")
         for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
     ]
-    trained = metrics[metrics.epochs > 0] if "epochs" in metrics else metrics
+    trained = metrics[metrics.epochs > 0]
     ok = trained[~trained.diverged.astype(bool)]
     accuracy = ok.groupby(keys).test_accuracy.mean()
     out["test_accuracy"] = accuracy.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
