@@ -1,6 +1,10 @@
-"""The project's licence and citation: present, consistent, and crediting the report and MNIST."""
+"""The project's licence, citation and install sets: present, consistent, crediting the report and MNIST."""
+
+from importlib.metadata import version
+from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 from conftest import ROOT
 
@@ -17,3 +21,39 @@ def test_citation_cites_the_workflow_and_credits_the_report_and_mnist():
     assert [a["family-names"] for a in mnist["authors"]] == ["LeCun", "Cortes", "Burges"]
     fashion = references["Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms"]
     assert fashion["license"] == "MIT" and fashion["authors"][0]["family-names"] == "Xiao"
+
+
+def requirement_lines(path: Path) -> dict[str, Requirement]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return {req.name: req for req in map(Requirement, filter(None, lines))}
+
+
+def test_gpu_requirements_are_the_cpu_set_with_tensorflows_cuda_build():
+    cpu = requirement_lines(ROOT / "requirements.txt")
+    gpu = requirement_lines(ROOT / "requirements-gpu.txt")
+    # TensorFlow: the CUDA build, in the CPU package's range; Keras and everything else: the same lines
+    assert gpu["tensorflow"].extras == {"and-cuda"} and "tensorflow" not in cpu
+    assert gpu["tensorflow"].specifier == cpu["tensorflow-cpu"].specifier
+    assert {k: str(v) for k, v in gpu.items() if k != "tensorflow"} == {
+        k: str(v) for k, v in cpu.items() if k != "tensorflow-cpu"
+    }
+    assert str(gpu["keras"].specifier) == str(cpu["keras"].specifier)
+    # what pip can check without a GPU (and without the CUDA wheels, which this machine's index lacks):
+    # the installed environment meets every shared line, TensorFlow's range included
+    for name, req in gpu.items():
+        installed = version("tensorflow-cpu" if name == "tensorflow" else name)
+        assert req.specifier.contains(installed, prereleases=True), (name, installed, str(req))
+
+
+def test_conda_environments_for_cpu_and_gpu_differ_only_in_tensorflow():
+    cpu = yaml.safe_load((ROOT / "envs/training.yaml").read_text())
+    gpu = yaml.safe_load((ROOT / "envs/training-gpu.yaml").read_text())
+    pip_cpu, pip_gpu = cpu["dependencies"].pop(), gpu["dependencies"].pop()
+    assert cpu == gpu
+    shared = requirement_lines(ROOT / "requirements.txt")
+    for line in pip_gpu["pip"]:
+        req = Requirement(line)
+        assert req.specifier == shared["tensorflow-cpu" if req.name == "tensorflow" else req.name].specifier
+    assert [line for line in pip_gpu["pip"] if "tensorflow[" not in line] == [
+        line for line in pip_cpu["pip"] if "tensorflow-cpu" not in line
+    ]

@@ -1,7 +1,10 @@
-"""The smoke study through `snakemake --profile slurm` on a real (single-node) Slurm cluster.
+"""The study through `snakemake --profile slurm` on a real (single-node) Slurm cluster.
 
-.ci/slurm-up starts the cluster; the test edits only the profile's marked placeholders (partition,
-account) and the sizes that a 2-core CI node cannot grant.
+.ci/slurm-up starts the cluster. Its one GPU is a stand-in (a gres backed by /dev/null): jobs that
+ask for it are scheduled and get CUDA_VISIBLE_DEVICES=0, but TensorFlow sees no GPU. That is what
+the device policy must handle. The tests fill in only the profile's EDIT placeholders (partition,
+account), the status command of a cluster without accounting, and the threads that a 2-core node
+can grant; everything else is the shipped profile.
 """
 
 import os
@@ -11,14 +14,25 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow
+from conftest import copy_workflow, job_stats
 
 pytestmark = pytest.mark.slurm
+
+# The CI node has 2 CPUs: the CNN books both, an MLP submission one.
+CI_THREADS = {"train_mlp": 1, "train_cnn": 2}
+
+SMALL = """
+seeds: [0]
+threads: {mlp: 1, cnn: 2}
+cnn: {seeds: [0, 1], epochs: 4, batch_size: 64, optimizer: adam, learning_rate: 0.001, l2: 0.0005,
+      validation_split: 0.1}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -30,83 +44,241 @@ def cluster():
         pytest.skip("no Slurm cluster here (start one with .ci/slurm-up, as root)")
 
 
-def ci_profile(work):
-    """The shipped profile with its EDIT placeholders filled in for the local cluster."""
+def fill_edit_values(profile: dict, cpu: str, gpu: str, account: str | None) -> dict:
+    """The shipped profile with its three EDIT values filled in, as the README asks a user to."""
+    placeholders = [
+        (profile["default-resources"], "slurm_partition", cpu),
+        *((settings, "slurm_partition", gpu) for settings in profile["set-resources"].values()),
+    ]
+    for settings, key, value in placeholders:
+        assert settings[key].startswith("EDIT"), (key, settings[key])
+        settings[key] = value
+    assert profile["default-resources"]["slurm_account"].startswith("EDIT")
+    if account:
+        profile["default-resources"]["slurm_account"] = account
+    else:
+        del profile["default-resources"]["slurm_account"]
+        profile["slurm-no-account"] = True
+    return profile
+
+
+def ci_profile(work: Path, device: str) -> dict:
+    """The shipped profile for the local cluster: EDIT values, no accounting, 2 CPUs, ``device``."""
     path = work / "slurm/config.yaml"
-    profile = yaml.safe_load(path.read_text())
-    profile["default-resources"].pop("slurm_account")
-    profile["default-resources"].update(slurm_partition="debug", mem_mb=1000, runtime=20)
-    for rule in profile["set-resources"].values():
-        rule.update(slurm_partition="debug", cpus_per_gpu=1, mem_mb=3000, runtime=20)
+    profile = fill_edit_values(yaml.safe_load(path.read_text()), "debug", "debug", None)
     profile.update(
         {
-            "slurm-no-account": True,
             "slurm-status-command": "squeue",  # no accounting database here
             "slurm-init-seconds-before-status-checks": 2,
+            "set-threads": [f"{rule}={n}" for rule, n in CI_THREADS.items()],
         }
     )
+    for rule in CI_THREADS:
+        profile["set-resources"][rule]["device"] = device
     path.write_text(yaml.safe_dump(profile))
-    assert profile["set-resources"]["train_mlp"]["gpu"] == 1
+    return profile
 
 
-SMALL = """
-seeds: [0]
-cnn: {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.001, l2: 0.0005, validation_split: 0.1}
-"""
+def run_profile(work: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        # the plugin can hang on status checks; never let CI wait forever
+        ["timeout", "-k", "30", str(timeout), sys.executable, "-m", "snakemake", "--profile", "slurm", "--verbose",
+         *args],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
 
 
-def cancel_after_first_epoch(work, cancelled):
-    """Pre-empt the CNN job: scancel it once it has checkpointed its first epoch."""
-    history = work / "results/ex3/seed0/resume/history.csv"
-    log = work / "results/logs/train_cnn/seed0.log"
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        if history.exists() and log.exists():
-            match = re.search(r"slurm job (\d+)", log.read_text())
-            if match:
-                subprocess.run(["scancel", match.group(1)], check=True)
-                cancelled.append(match.group(1))
-                return
+def sbatch_calls(out: str) -> list[str]:
+    return [line for line in out.splitlines() if "sbatch call:" in line]
+
+
+def flag(call: str, name: str) -> int:
+    """The integer value of an sbatch flag in a call: ``-t 63``, ``--mem 2812``, ``--cpus-per-task=2``."""
+    return int(re.search(rf"(?:^|\s){re.escape(name)}[ =](\d+)", call).group(1))
+
+
+def slurm_job_of(log: Path) -> str | None:
+    match = log.exists() and re.search(r"slurm job (\d+)", log.read_text())
+    return match.group(1) if match else None
+
+
+def squeue_state(job: str) -> str:
+    return subprocess.run(
+        ["squeue", "-h", "--states=all", "-j", job, "-o", "%T"], capture_output=True, text=True
+    ).stdout.strip()
+
+
+def after_first_epoch(work: Path, seed: int, action, done: list, deadline: float = 900) -> None:
+    """Once CNN seed ``seed`` has checkpointed an epoch, call ``action(slurm_job_id)`` and record it."""
+    history = work / f"results/ex3/seed{seed}/resume/history.csv"
+    log = work / f"results/logs/train_cnn/seed{seed}.log"
+    end = time.time() + deadline
+    while time.time() < end:
+        job = history.exists() and slurm_job_of(log)
+        if job:
+            done.append(job)
+            action(job)
+            return
         time.sleep(0.2)
 
 
-def test_smoke_study_runs_as_slurm_jobs_that_ask_for_a_gpu(cluster, tmp_path, mnist_dir, capsys):
+def cancel(job: str) -> None:
+    subprocess.run(["scancel", job], check=True)
+
+
+def requeue_and_watch(states: list[str]):
+    """Pre-empt a running job as Slurm's preemption does (requeue), and record its states until it ends."""
+
+    def action(job: str) -> None:
+        subprocess.run(["scontrol", "requeue", job], check=True)
+        end = time.time() + 900
+        while time.time() < end:
+            state = squeue_state(job)
+            if state and (not states or states[-1] != state):
+                states.append(state)
+            if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"):
+                return
+            time.sleep(0.25)
+
+    return action
+
+
+def test_profile_plans_the_default_study_with_only_the_edit_values_filled_in(tmp_path):
+    """`snakemake --profile slurm -n` from the repo root: the three EDIT values, nothing else."""
     work = copy_workflow(tmp_path)
-    ci_profile(work)
-    (work / "small.yaml").write_text(SMALL)
-    cancelled: list[str] = []
-    watcher = threading.Thread(target=cancel_after_first_epoch, args=(work, cancelled), daemon=True)
-    watcher.start()
-    started = time.time()
+    path = work / "slurm/config.yaml"
+    path.write_text(yaml.safe_dump(fill_edit_values(yaml.safe_load(path.read_text()), "cpu", "gpu", "my-account")))
     proc = subprocess.run(
-        # the plugin can hang on status checks; never let CI wait forever
-        ["timeout", "-k", "30", "1200", sys.executable, "-m", "snakemake", "--profile", "slurm", "--verbose",
-         "ex1b", "ex3", "--configfile", "tests/config/smoke.yaml", "small.yaml", "--config", f"data_dir={mnist_dir}"],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n"], cwd=work,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
     )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    planned = job_stats(proc.stdout)
+    assert planned["train_mlp"] == 108 and planned["train_cnn"] == 3, planned
+
+
+def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_path, mnist_dir, capsys):
+    work = copy_workflow(tmp_path)
+    ci_profile(work, device="gpu")  # as shipped
+    target = "results/ex1/relu/depth2/seed0/metrics.csv"
+    args = [target, "--retries", "0", "--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
+    proc = run_profile(work, *args, timeout=600)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    log = work / "results/logs/train_mlp/ex1/relu/depth2/seed0.log"
+    text = log.read_text()
+    error = next(line for line in text.splitlines() if "DeviceError" in line)
+    # it names the job, what Slurm gave it and the fix; it trained on nothing
+    assert "train_mlp ex1/relu/depth2/seed0: device is 'gpu' but TensorFlow sees no GPU" in error
+    assert "CUDA_VISIBLE_DEVICES=0" in error and re.search(r"SLURM_(JOB|STEP)_GPUS=0", error)
+    assert "pip install -r requirements-gpu.txt" in error
+    assert "epoch" not in text and not (work / target).exists()
+    # within seconds: from the job's start to its end, as Slurm recorded them
+    job = re.search(r"SLURM jobid (\d+) \(log: \S*group_mlp_train_mlp", proc.stdout).group(1)
+    show = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
+    hours, minutes, secs = map(int, re.search(r"RunTime=(\d+):(\d+):(\d+)", show).groups())
+    seconds = 3600 * hours + 60 * minutes + secs
+    state = re.search(r"JobState=(\S+)", show).group(1)
+    with capsys.disabled():
+        print(f"\ndevice gpu: slurm job {job} {state} after {seconds} s\n  {error}")
+    assert state == "FAILED" and seconds < 60, show
+    # the console says which job failed and where its log is
+    assert "Error in group mlp" in proc.stdout or "Error in rule train_mlp" in proc.stdout
+    assert "results/logs/train_mlp/ex1/relu/depth2/seed0.log" in proc.stdout
+
+
+def test_smoke_study_on_slurm_groups_mlps_uses_booked_cpus_survives_cancel_and_requeue(
+    cluster, tmp_path, mnist_dir, capsys
+):
+    work = copy_workflow(tmp_path / "slurm")
+    ci_profile(work, device="auto")
+    (work / "small.yaml").write_text(SMALL)
+    config = ["--configfile", "tests/config/smoke.yaml", "small.yaml", "--config", f"data_dir={mnist_dir}"]
+
+    # the same CNNs trained locally, uninterrupted: what the interrupted ones must equal
+    reference = copy_workflow(tmp_path / "local")
+    (reference / "small.yaml").write_text(SMALL)
+    local = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "ex3", *config], cwd=reference,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert local.wait(timeout=900) == 0, local.stdout.read()[-3000:]
+
+    cancelled: list[str] = []
+    requeued: list[str] = []
+    states: list[str] = []
+    watchers = [
+        threading.Thread(target=after_first_epoch, args=(work, 0, cancel, cancelled), daemon=True),
+        threading.Thread(target=after_first_epoch, args=(work, 1, requeue_and_watch(states), requeued), daemon=True),
+    ]
+    for watcher in watchers:
+        watcher.start()
+    started = time.time()
+    proc = run_profile(work, "ex1b", "ex3", *config)
+    for watcher in watchers:
+        watcher.join(timeout=60)
     out = proc.stdout
-    with capsys.disabled():  # the CI log shows the Slurm job ids and one GPU request
-        print(f"\nslurm smoke run: {time.time() - started:.0f} s")
+    calls = sbatch_calls(out)
+    mlp_calls = [c for c in calls if "--comment rule_mlp_train_mlp" in c]
+    cnn_calls = {seed: [c for c in calls if f"'train_cnn:seed={seed}'" in c] for seed in (0, 1)}
+    with capsys.disabled():  # the CI log shows what Slurm did
+        print(f"\nslurm smoke run: {time.time() - started:.0f} s, {len(calls)} sbatch calls")
         print("\n".join(line for line in out.splitlines() if "SLURM jobid" in line or "CANCELLED" in line))
-        print(next((line[:400] for line in out.splitlines() if "sbatch call" in line and "--gpus=1" in line), ""))
+        print(
+            f"cancelled CNN seed 0: slurm job {cancelled}; requeued CNN seed 1: slurm job {requeued}, states {states}"
+        )
+        print(
+            f"CNN seed 0 attempts: {[(flag(c, '-t'), flag(c, '--mem')) for c in cnn_calls[0]]} (-t minutes, --mem MB)"
+        )
     assert proc.returncode == 0, out[-5000:]
 
-    job_ids = re.findall(r"submitted with SLURM jobid (\d+)", out)
-    sbatch = [line for line in out.splitlines() if "sbatch call" in line]
-    train_calls = [line for line in sbatch if "rule_train_" in line or "train_mlp" in line or "train_cnn" in line]
-    assert len(job_ids) >= 7, out[-3000:]  # 6 MLPs + the CNN (+ its resubmission), prepare_data
-    assert train_calls and all("--gpus=1" in line for line in train_calls)
-    for rule in ("train_mlp", "train_cnn"):
-        logs = list((work / ".snakemake/slurm_logs" / f"rule_{rule}").rglob("*.log"))
-        assert logs, f"no Slurm log for {rule}"
-    for log in (work / "results/logs/train_mlp").rglob("*.log"):
-        assert re.search(r"slurm job \d+ on \S+, CUDA_VISIBLE_DEVICES=0", log.read_text()), log
-    # only data preparation and training went to the cluster; tables and figures ran locally
-    sent = {folder.name for folder in (work / ".snakemake/slurm_logs").iterdir()}
-    assert sent == {"rule_prepare_data", "rule_train_mlp", "rule_train_cnn"}, sent
+    # grouped submissions: six MLP jobs in one sbatch, every output there
+    mlp_jobs = sorted((work / "results/ex1").glob("*/depth*/seed0/metrics.csv"))
+    assert len(mlp_jobs) == 6 and len(mlp_calls) == 1, (mlp_jobs, mlp_calls)
+    assert all("--gpus=1" in c for c in calls if "train_" in c)
+    assert {f.name for f in (work / ".snakemake/slurm_logs").iterdir()} == {
+        "rule_prepare_data",
+        "group_mlp_train_mlp",
+        "rule_train_cnn",
+    }  # tables and figures ran locally
 
-    # the pre-empted CNN was resubmitted and resumed from its checkpoint
-    assert cancelled, "the CNN finished before it could be cancelled"
-    metrics = pd.read_csv(work / "results/ex3/seed0/metrics.csv")
-    assert metrics.resumed_from_epoch.item() >= 1 and metrics.epochs.item() == 3
+    # booked CPUs are used: sbatch --cpus-per-task = the CPUs the job saw = TensorFlow's threads
+    for rule, rule_calls in (("train_mlp", mlp_calls), ("train_cnn", cnn_calls[1])):
+        booked = {flag(c, "--cpus-per-task") for c in rule_calls}
+        assert booked == {CI_THREADS[rule]}, (rule, booked)
+        for log in (work / "results/logs" / rule).rglob("*.log"):
+            seen = re.search(r"slurm job \d+ on \S+, (\d+) CPUs booked, (\d+) TensorFlow thread", log.read_text())
+            assert seen and seen.groups() == (str(CI_THREADS[rule]),) * 2, (log, seen)
+
+    # device auto on a node whose GPU TensorFlow cannot use: a warning in the log, CPU in metrics.csv
+    for path in mlp_jobs:
+        assert pd.read_csv(path).device.item() == "CPU"
+        log = (work / "results/logs/train_mlp" / path.relative_to(work / "results").parent).with_suffix(".log")
+        assert re.search(
+            r"WARNING .*given a GPU \(CUDA_VISIBLE_DEVICES=0.*\) that TensorFlow cannot use", log.read_text()
+        )
+
+    # scancel -> CANCELLED -> Snakemake's retry, which books more time and memory and resumes
+    assert cancelled, "CNN seed 0 finished before it could be cancelled"
+    assert len(cnn_calls[0]) == 2, cnn_calls[0]
+    first, retry = cnn_calls[0]
+    assert flag(retry, "-t") > flag(first, "-t") and flag(retry, "--mem") > flag(first, "--mem")
+    # requeue (pre-emption): the same Slurm job runs again, no second sbatch, and resumes
+    assert requeued, "CNN seed 1 finished before it could be requeued"
+    assert len(cnn_calls[1]) == 1, cnn_calls[1]
+    show = subprocess.run(["scontrol", "show", "job", requeued[0]], capture_output=True, text=True).stdout
+    assert "Restarts=1" in show and "JobState=COMPLETED" in show, show
+    assert states[-1] == "COMPLETED" and "PENDING" in states, states
+
+    # both interrupted CNNs resumed from their checkpoint and equal the uninterrupted local run
+    for seed in (0, 1):
+        metrics = pd.read_csv(work / f"results/ex3/seed{seed}/metrics.csv")
+        assert metrics.resumed_from_epoch.item() >= 1 and metrics.epochs.item() == 4
+        expected = pd.read_csv(reference / f"results/ex3/seed{seed}/metrics.csv")
+        same = ["test_loss", "test_accuracy", "epochs", "params", "diverged", "device"]
+        pd.testing.assert_frame_equal(metrics[same], expected[same])
+        for name in ("history.csv",):
+            pd.testing.assert_frame_equal(
+                pd.read_csv(work / f"results/ex3/seed{seed}/{name}"),
+                pd.read_csv(reference / f"results/ex3/seed{seed}/{name}"),
+            )
     assert (work / "results/figures/ex1b_accuracy_by_depth.png").exists()

@@ -11,11 +11,13 @@ rule train_cnn:
     benchmark:
         results("benchmarks/train_cnn/seed{seed}.tsv")
     conda:
-        "../../envs/training.yaml"
+        TRAINING_ENV
     threads: config["threads"]["cnn"]
     resources:
-        mem_mb=6000,
-        runtime=240,
+        mem_mb=booked("train_cnn", "mem_mb"),
+        runtime=booked("train_cnn", "runtime"),
+        # the device policy; a resource, so that the Slurm profile can set it (and it reruns nothing)
+        device=config["device"],
     params:
         settings=cnn_settings(),
         dataset=DATA["key"],

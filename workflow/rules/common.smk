@@ -4,6 +4,7 @@
 
 import ast
 import hashlib
+import math
 import os
 import re
 from pathlib import Path
@@ -75,6 +76,23 @@ def results(path):
     """``path`` inside this run's results folder."""
     return f"{RESULTS}/{path}"
 
+
+# What the training rules book: the measured peak of one job (benchmarks/job_sizes.py) times a margin,
+# and on a retry `attempt` times that, so a job that ran out of time or memory comes back with more.
+JOB_SIZES = yaml.safe_load((WORKFLOW_DIR / "resources" / "job_sizes.yaml").read_text())
+
+
+def booked(rule, resource):
+    """A resource function of `attempt`: runtime (minutes) or mem_mb for one job of `rule`."""
+    peak = JOB_SIZES[rule]
+    measured = {"runtime": peak["seconds"] / 60, "mem_mb": peak["max_rss_mb"]}[resource]
+    return lambda wildcards, attempt: math.ceil(
+        measured * JOB_SIZES["margin"] * attempt
+    )
+
+
+# The training jobs' environment under --sdm conda: TensorFlow's CUDA build with device gpu.
+TRAINING_ENV = f"../../envs/training{'-gpu' if config['device'] == 'gpu' else ''}.yaml"
 
 EXERCISES = config["exercises"]
 ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})

@@ -17,11 +17,13 @@ rule train_mlp:
             "benchmarks/train_mlp/{exercise}/{activation}/depth{depth}/seed{seed}.tsv"
         )
     conda:
-        "../../envs/training.yaml"
+        TRAINING_ENV
     threads: config["threads"]["mlp"]
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=booked("train_mlp", "mem_mb"),
+        runtime=booked("train_mlp", "runtime"),
+        # the device policy; a resource, so that the Slurm profile can set it (and it reruns nothing)
+        device=config["device"],
     params:
         settings=lambda wildcards: exercise_settings(wildcards.exercise),
         probe=config["probe"],

@@ -17,6 +17,7 @@ result = train_cnn(
     settings=sm.params.settings,
     checkpoint_dir=sm.params.checkpoint_dir,
     threads=sm.threads,
+    device=sm.resources.device,
 )
 with atomic_path(sm.output.model) as tmp:
     result["model"].save(tmp)

@@ -19,6 +19,7 @@ frames = train_mlp(
     probe_size=sm.params.probe["size"],
     probe_seed=sm.params.probe["seed"],
     threads=sm.threads,
+    device=sm.resources.device,
 )
 frames["metrics"].insert(0, "dataset", sm.params.dataset)
 # metrics.csv last: a later rule that sees it may rely on the other three.

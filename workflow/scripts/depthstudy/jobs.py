@@ -18,9 +18,9 @@ import pandas as pd
 
 from depthstudy import checkpoint
 from depthstudy.data import probe_indices
-from depthstudy.logs import CONSOLE
+from depthstudy.logs import CONSOLE, job_name
 from depthstudy.models import build_cnn, build_mlp, count_params, model_summary
-from depthstudy.runtime import configure_tensorflow
+from depthstudy.runtime import configure_tensorflow, report_devices
 from depthstudy.stream import fit_epochs, flat_pixels, image_tensor
 
 log = logging.getLogger(__name__)
@@ -84,17 +84,18 @@ def train_mlp(
     probe_size: int,
     probe_seed: int,
     threads: int = 1,
+    device: str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, pd.DataFrame]:
     """One MLP job: metrics, history, gradients and activations frames.
 
-    The probe batch's statistics are recorded before training and after every epoch. ``callbacks``
-    are extra Keras callbacks (the benchmark's clock).
+    The probe batch's statistics are recorded before training and after every epoch. ``device`` is
+    the device policy (auto, cpu, gpu). ``callbacks`` are extra Keras callbacks (the benchmark's clock).
     """
     from depthstudy.gradients import ProbeRecorder  # needs TF configured first
 
-    device = configure_tensorflow(threads, seed)
     keys = dict(exercise=exercise, activation=activation, depth=depth, seed=seed)
+    device = configure_tensorflow(threads, seed, device, job_name("train_mlp", keys))
     x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"]
     x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
     probe = probe_indices(len(x_train), probe_size, probe_seed)
@@ -116,6 +117,7 @@ def train_mlp(
     )
     seconds = time.perf_counter() - start
     test = evaluate(model, x_test, y_test, diverged)
+    report_devices(model)
     return dict(
         metrics=_finish(keys, rows, test, seconds, diverged, device=device),
         history=keyed(pd.DataFrame(rows, columns=["epoch", "loss", "accuracy"]), keys),
@@ -131,11 +133,12 @@ def train_cnn(
     settings: dict,
     checkpoint_dir: str | Path,
     threads: int = 1,
+    device: str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict:
     """One CNN job; resumes from ``checkpoint_dir`` if a killed run left one (the caller removes it)."""
-    device = configure_tensorflow(threads, seed)
     keys = dict(exercise="ex3", seed=seed)
+    device = configure_tensorflow(threads, seed, device, job_name("train_cnn", dict(seed=seed)))
     checkpoint_dir = Path(checkpoint_dir)
     x, y = image_tensor(arrays["x_train"]), arrays["y_train"]
     # The validation split is the last share of the training set; the test set is only evaluated.
@@ -172,6 +175,7 @@ def train_cnn(
         callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
+    report_devices(model, "training and evaluation")
     total, non_trainable = count_params(model)
     metrics = _finish(
         keys,

@@ -1,0 +1,76 @@
+"""The resources that the training rules book, from the measured peaks of a finished run.
+
+    python benchmarks/job_sizes.py --study DIR            # print the peaks and what the rules book
+    python benchmarks/job_sizes.py --study DIR --write    # and store them in workflow/resources/job_sizes.yaml
+
+DIR is a folder with a finished run of the default study. Every training job wrote a Snakemake
+``benchmark:`` file (results/benchmarks/<rule>/...tsv: wall seconds ``s`` and peak resident memory
+``max_rss`` in MB); the largest of each rule is its peak. The rules book ``margin`` times the peak on
+their first attempt and ``attempt`` times that on a retry (workflow/rules/common.smk, ``booked``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = ROOT / "workflow" / "resources" / "job_sizes.yaml"
+RULES = ("train_mlp", "train_cnn")
+MARGIN = 2
+
+
+def peaks(study: Path) -> dict[str, dict]:
+    """Per training rule: the number of jobs, the longest wall time and the largest peak memory."""
+    found = {}
+    for rule in RULES:
+        files = sorted((study / "results" / "benchmarks" / rule).rglob("*.tsv"))
+        if not files:
+            raise SystemExit(f"no benchmark files under {study / 'results/benchmarks' / rule}: is DIR a finished run?")
+        frame = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+        found[rule] = dict(
+            jobs=len(files), seconds=round(float(frame.s.max()), 1), max_rss_mb=round(float(frame.max_rss.max()))
+        )
+    return found
+
+
+def booked(peak: dict, margin: float, attempt: int) -> tuple[int, int]:
+    """(runtime in minutes, mem_mb) for one attempt: the same arithmetic as common.smk's ``booked``."""
+    return math.ceil(peak["seconds"] * margin * attempt / 60), math.ceil(peak["max_rss_mb"] * margin * attempt)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--study", type=Path, required=True, help="a folder with a finished default run")
+    parser.add_argument("--write", action="store_true", help=f"store the peaks in {SIZES.relative_to(ROOT)}")
+    parser.add_argument("--measured", help="where the run was made, for the file (default: DIR's commit)")
+    args = parser.parse_args()
+    found = peaks(args.study)
+    print("| rule | jobs | peak s | peak MB | attempt 1: runtime min, mem_mb | attempt 2 |")
+    print("|---|---|---|---|---|---|")
+    for rule, peak in found.items():
+        first, second = booked(peak, MARGIN, 1), booked(peak, MARGIN, 2)
+        print(f"| {rule} | {peak['jobs']} | {peak['seconds']} | {peak['max_rss_mb']} | {first} | {second} |")
+    if args.write:
+        commit = subprocess.run(
+            ["git", "-C", str(args.study), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        source = args.measured or f"default run at {commit.stdout.strip() or args.study}"
+        header = (
+            "# Peak wall time and memory of one job of each training rule, from the benchmark files of a\n"
+            "# finished default run; written by  python benchmarks/job_sizes.py --study DIR --write.\n"
+            "# The rules book `margin` times these on a first attempt, and `attempt` times that on a retry.\n"
+        )
+        body = {"measured": source, "margin": MARGIN}
+        body.update({rule: {"seconds": p["seconds"], "max_rss_mb": p["max_rss_mb"]} for rule, p in found.items()})
+        SIZES.write_text(header + yaml.safe_dump(body, sort_keys=False))
+        print(f"wrote {SIZES.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

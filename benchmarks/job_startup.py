@@ -1,0 +1,115 @@
+"""What one training job spends before and after its training loop: the start-up cost, part by part.
+
+    python benchmarks/job_startup.py --data-dir ../shared/data/mnist
+
+An untrained 1.D job (epochs 0: build, probe, evaluate, write) does nothing but start-up work, so its
+wall time is the fixed cost that every MLP job pays on top of its epochs. Each round runs one such job
+in a fresh Python process, the way Snakemake runs a rule's script, and times its parts in the order
+``train_mlp`` runs them:
+
+1. python: the interpreter up to the first line of the job;
+2. import: TensorFlow, Keras and the package;
+3. data load: the prepared .npz (made once beforehand, not timed);
+4. set-up: threads, determinism and seeds (``configure_tensorflow``);
+5. model build: the Keras model, compiled;
+6. probe: the gradient and activation probe's first pass, which traces its compiled function;
+7. evaluation: the test set, which traces Keras' compiled test step;
+8. writing: the four CSV files.
+
+It prints the median of each part over the rounds and the whole process's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "workflow" / "scripts"
+
+# One untrained job, timed part by part; runs in a fresh process and prints its timings as JSON.
+JOB = """
+import time
+stamps = [("python", time.time())]
+import sys, json
+sys.path.insert(0, {scripts!r})
+import numpy as np, pandas as pd, keras, tensorflow as tf
+from depthstudy import jobs, runtime
+from depthstudy.data import load_prepared, probe_indices
+from depthstudy.gradients import ProbeRecorder
+from depthstudy.io import write_csv
+from depthstudy.stream import flat_pixels
+stamps.append(("import", time.time()))
+arrays = load_prepared({npz!r})
+stamps.append(("data load", time.time()))
+runtime.configure_tensorflow(1, seed=0)
+stamps.append(("set-up", time.time()))
+settings = dict(width=128, epochs=0, batch_size=128, optimizer="sgd", learning_rate=0.01,
+                initializer="glorot_uniform", batchnorm=False)
+model = jobs.mlp_model({activation!r}, {depth}, settings)
+stamps.append(("model build", time.time()))
+x, y = flat_pixels(arrays["x_train"]), arrays["y_train"]
+probe = probe_indices(len(x), 1024, 0)
+recorder = ProbeRecorder(model, x[probe], y[probe], {activation!r})
+recorder.record(epoch=0)
+stamps.append(("probe", time.time()))
+test = jobs.evaluate(model, flat_pixels(arrays["x_test"]), arrays["y_test"], False)
+stamps.append(("evaluation", time.time()))
+for name, frame in dict(gradients=recorder.gradients(), activations=recorder.activations(),
+                        metrics=pd.DataFrame([dict(test_loss=test[0], test_accuracy=test[1])])).items():
+    write_csv(frame, {out!r} + "/" + name + ".csv")
+stamps.append(("writing", time.time()))
+print(json.dumps(stamps))
+"""
+
+
+def one_job(npz: Path, out: Path, activation: str, depth: int) -> dict[str, float]:
+    """Seconds of each part of one untrained job, and its whole process."""
+    code = JOB.format(scripts=str(SCRIPTS), npz=str(npz), out=str(out), activation=activation, depth=depth)
+    start = time.time()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    end = time.time()
+    if proc.returncode:
+        sys.exit(proc.stderr[-3000:])
+    stamps = json.loads(proc.stdout.strip().splitlines()[-1])
+    parts, previous = {}, start
+    for name, stamp in stamps:
+        parts[name] = stamp - previous
+        previous = stamp
+    parts["exit"] = end - previous
+    parts["whole process"] = end - start
+    return parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--depth", type=int, default=20, help="hidden layers of the untrained network")
+    args = parser.parse_args()
+    sys.path.insert(0, str(SCRIPTS))
+    from depthstudy.data import catalog, prepare
+
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = Path(tmp) / "mnist.npz"
+        prepare(npz, data_dir=args.data_dir, sha256=catalog()["mnist"]["sha256"])
+        rounds = [one_job(npz, Path(tmp), "tanh", args.depth) for _ in range(args.rounds)]
+    names = list(rounds[0])
+    print(f"untrained tanh MLP, depth {args.depth}, width 128, 1 thread; median of {args.rounds} fresh processes")
+    print("| part | seconds | share |")
+    print("|---|---|---|")
+    whole = statistics.median(r["whole process"] for r in rounds)
+    for name in names:
+        seconds = statistics.median(r[name] for r in rounds)
+        share = "" if name == "whole process" else f"{100 * seconds / whole:.0f} %"
+        print(f"| {name} | {seconds:.2f} | {share} |")
+
+
+if __name__ == "__main__":
+    main()
