@@ -10,11 +10,13 @@ in a fresh Python process, the way Snakemake runs a rule's script, and times its
 1. python: the interpreter up to the first line of the job;
 2. import: TensorFlow, Keras and the package;
 3. data load: the prepared .npz (made once beforehand, not timed);
-4. set-up: threads, determinism and seeds (``configure_tensorflow``);
-5. model build: the Keras model, compiled;
-6. probe: the gradient and activation probe's first pass, which traces its compiled function;
-7. evaluation: the test set, which traces Keras' compiled test step;
-8. writing: the four CSV files.
+4. set-up: device policy, threads, determinism and seeds (``configure_tensorflow``);
+5. pixels to float: the training and test images as float32 in [0, 1];
+6. model build: the Keras model, compiled;
+7. probe: the gradient and activation probe's first pass, which traces its compiled function;
+8. evaluation: the test set, which traces Keras' compiled test step;
+9. writing: the CSV files;
+10. exit: the process's own shutdown (TensorFlow's included), until the parent sees it end.
 
 It prints the median of each part over the rounds and the whole process's wall time.
 """
@@ -50,16 +52,18 @@ arrays = load_prepared({npz!r})
 stamps.append(("data load", time.time()))
 runtime.configure_tensorflow(1, seed=0)
 stamps.append(("set-up", time.time()))
+x, y = flat_pixels(arrays["x_train"]), arrays["y_train"]
+x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
+probe = probe_indices(len(x), 1024, 0)
+stamps.append(("pixels to float", time.time()))
 settings = dict(width=128, epochs=0, batch_size=128, optimizer="sgd", learning_rate=0.01,
                 initializer="glorot_uniform", batchnorm=False)
 model = jobs.mlp_model({activation!r}, {depth}, settings)
 stamps.append(("model build", time.time()))
-x, y = flat_pixels(arrays["x_train"]), arrays["y_train"]
-probe = probe_indices(len(x), 1024, 0)
 recorder = ProbeRecorder(model, x[probe], y[probe], {activation!r})
 recorder.record(epoch=0)
 stamps.append(("probe", time.time()))
-test = jobs.evaluate(model, flat_pixels(arrays["x_test"]), arrays["y_test"], False)
+test = jobs.evaluate(model, x_test, y_test, False)
 stamps.append(("evaluation", time.time()))
 for name, frame in dict(gradients=recorder.gradients(), activations=recorder.activations(),
                         metrics=pd.DataFrame([dict(test_loss=test[0], test_accuracy=test[1])])).items():
