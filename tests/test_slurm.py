@@ -147,7 +147,13 @@ def test_profile_plans_the_default_study_with_only_the_edit_values_filled_in(tmp
     """`snakemake --profile slurm -n` from the repo root: the three EDIT values, nothing else."""
     work = copy_workflow(tmp_path)
     path = work / "slurm/config.yaml"
-    path.write_text(yaml.safe_dump(fill_edit_values(yaml.safe_load(path.read_text()), "cpu", "gpu", "my-account")))
+    text = path.read_text()
+    # three values, edited in the file as a user would (the CNN reuses the GPU partition's anchor)
+    edits = {"EDIT-your-account": "my-account", "EDIT-cpu-partition": "cpu", "EDIT-gpu-partition": "gpu"}
+    assert sorted(re.findall(r'"(EDIT-[^"]*)"', text)) == sorted(edits)
+    for placeholder, value in edits.items():
+        text = text.replace(placeholder, value)
+    path.write_text(text)
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n"], cwd=work,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
@@ -246,7 +252,7 @@ def test_smoke_study_on_slurm_groups_mlps_uses_booked_cpus_survives_cancel_and_r
         booked = {flag(c, "--cpus-per-task") for c in rule_calls}
         assert booked == {CI_THREADS[rule]}, (rule, booked)
         for log in (work / "results/logs" / rule).rglob("*.log"):
-            seen = re.search(r"slurm job \d+ on \S+, (\d+) CPUs booked, (\d+) TensorFlow thread", log.read_text())
+            seen = re.search(r"slurm job \d+ on \S+, (\d+) CPU\(s\) booked, (\d+) TensorFlow thread", log.read_text())
             assert seen and seen.groups() == (str(CI_THREADS[rule]),) * 2, (log, seen)
 
     # device auto on a node whose GPU TensorFlow cannot use: a warning in the log, CPU in metrics.csv

@@ -129,7 +129,7 @@ def configure_tensorflow(threads: int, seed: int, device: str = "auto", job: str
     if "SLURM_JOB_ID" in os.environ:
         booked = booked_cpus()
         log.info(
-            "slurm job %s on %s, %s CPUs booked, %d TensorFlow thread(s), %s",
+            "slurm job %s on %s, %s CPU(s) booked, %d TensorFlow thread(s), %s",
             os.environ["SLURM_JOB_ID"],
             os.environ.get("SLURMD_NODENAME", "?"),
             booked,
