@@ -66,7 +66,7 @@ def no_gpu_reason() -> str:
         )
     return (
         f"TensorFlow {tf.__version__} has CUDA but found no usable GPU: check `nvidia-smi` on the node and "
-        f"the CUDA libraries that {INSTALL_FIX} installs"
+        f"the CUDA libraries ({INSTALL_FIX})"
     )
 
 
