@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from scipy import integrate
+from scipy import integrate, optimize
 from scipy import stats as st
 
 from depthstudy import names, stats, theory
@@ -14,85 +14,192 @@ from depthstudy import theory_vs_measured as tvm
 from depthstudy.names import SCHEMA
 
 
+# --- an independent route: phi, phi' and Keras' fan rule written here, scipy's adaptive quadrature ---
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+PHI = {
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0),
+    "tanh": (np.tanh, lambda x: 1 / np.cosh(x) ** 2),
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "lecun": (lambda x: 1.7159 * np.tanh(2 * x / 3) + 0.01 * x, lambda x: 1.7159 * 2 / 3 / np.cosh(2 * x / 3) ** 2 + 0.01),
+    "selu": (lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+             lambda x: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0)))),
+    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))),
+    "leaky_relu": (lambda x: np.where(x > 0, x, 0.2 * x), lambda x: np.where(x > 0, 1.0, 0.2)),
+}  # fmt: skip
+
+
+def keras_variance(initializer, fan_in, fan_out):
+    """Keras 3's VarianceScaling: glorot scale 1 over the mean fan, he scale 2 and lecun scale 1 over fan-in."""
+    family = initializer.split("_")[0]
+    return {"glorot": 2 / (fan_in + fan_out), "he": 2 / fan_in, "lecun": 1 / fan_in}[family]
+
+
 def expect(f, q):
-    """E[f(sqrt(q) u)], u ~ N(0, 1), by adaptive quadrature: an independent check of theory.gauss."""
-    return integrate.quad(lambda u: f(math.sqrt(q) * u) * math.exp(-u * u / 2) / math.sqrt(2 * math.pi), -12, 12,
-                          points=[0.0], limit=200)[0]  # fmt: skip
+    """E[f(sqrt(q) u)], u ~ N(0, 1), by adaptive quadrature split at the kink 0."""
+    g = lambda u: float(f(math.sqrt(q) * u)) * math.exp(-u * u / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    return integrate.quad(g, -12, 0, limit=200)[0] + integrate.quad(g, 0, 12, limit=200)[0]
 
 
-def test_every_activation_and_initializer_the_schema_allows_has_a_prediction():
+def expect2(f, g, q, c):
+    """E[f(u1) g(u2)] of two correlated Gaussians, by nested adaptive quadrature (smooth f, g only)."""
+    s, r = math.sqrt(1 - c * c), math.sqrt(q)
+    density = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+
+    def inner(z1):
+        return integrate.quad(lambda z2: float(g(r * (c * z1 + s * z2))) * density(z2), -10, 10)[0]
+
+    return integrate.quad(lambda z1: float(f(r * z1)) * density(z1) * inner(z1), -10, 10)[0]
+
+
+def tanh_scales(s_w2, s_b2):
+    """q*, c* and xi_c of a tanh net, from the definitions alone (Schoenholz et al. 2017, eqs. 3-9)."""
+    phi, dphi = PHI["tanh"]
+    q = optimize.brentq(lambda q: s_w2 * expect(lambda x: phi(x) ** 2, q) + s_b2 - q, 1e-6, 100)
+    chi1 = s_w2 * expect(lambda x: dphi(x) ** 2, q)
+    if chi1 <= 1:
+        return q, 1.0, -1 / math.log(chi1)
+    c_map = lambda c: (s_w2 * expect2(phi, phi, q, c) + s_b2) / q  # noqa: E731
+    c = optimize.brentq(lambda c: c_map(c) - c, 0.0, 1 - 1e-6, xtol=1e-9)
+    return q, c, -1 / math.log(s_w2 * expect2(dphi, dphi, q, c))
+
+
+# --- the module against the published values and the independent route ------------------------------
+
+
+@pytest.mark.parametrize("s_b2,expected", [(0.05, 1.761), (0.3, 2.505)])
+def test_tanh_order_to_chaos_boundary(s_b2, expected):
+    critical = theory.critical_sigma_w2("tanh", s_b2)
+    assert critical == pytest.approx(expected, abs=0.01)  # Schoenholz et al. 2017, Fig. 1
+    _, dphi = PHI["tanh"]
+    q = optimize.brentq(lambda q: critical * expect(lambda x: np.tanh(x) ** 2, q) + s_b2 - q, 1e-6, 100)
+    assert critical * expect(lambda x: dphi(x) ** 2, q) == pytest.approx(1.0, abs=1e-5)
+    curve = theory.order_to_chaos("tanh", [0.05, 0.3])
+    assert curve.sigma_w2.tolist() == pytest.approx([theory.critical_sigma_w2("tanh", b) for b in (0.05, 0.3)])
+
+
+@pytest.mark.parametrize("s_w2,xi_c", [(1.0, 3.63), (1.5, 15.8), (2.0, 25.2), (2.5, 11.8), (4.0, 6.98)])
+def test_tanh_correlation_depth_scale_at_bias_variance_005(s_w2, xi_c):
+    got = theory.scales("tanh", s_w2, 0.05)
+    assert got["xi_c"] == pytest.approx(xi_c, rel=0.02)  # the published curve
+    q, c, xi = tanh_scales(s_w2, 0.05)
+    assert (got["q_star"], got["c_star"], got["xi_c"]) == pytest.approx((q, c, xi), rel=1e-4)
+    assert got["c_star"] <= 1.0
+    assert got["decided_by"] == ("both" if s_w2 < 1.761 else "xi_c")
+
+
+def test_selu_with_lecun_normal_sits_at_unit_variance_and_zero_correlation():
+    s_w2 = 128 * keras_variance("lecun_normal", 128, 128)
+    got = theory.depth_scales("selu", "lecun_normal", 128)
+    phi, dphi = PHI["selu"]
+    assert (
+        got["q_star"]
+        == pytest.approx(s_w2 * expect(lambda x: phi(x) ** 2, 1.0), abs=1e-6)
+        == pytest.approx(1.0, abs=1e-6)
+    )
+    assert expect(dphi, 1.0) == pytest.approx(0.98523, abs=1e-5)
+    assert got["c_star"] == pytest.approx(0.0, abs=1e-9)
+    # at c* = 0 the slope of the c-map is sigma_w^2 E[phi']^2
+    assert got["xi_c"] == pytest.approx(-1 / math.log(s_w2 * expect(dphi, 1.0) ** 2), rel=1e-6)
+    assert got["xi_c"] == pytest.approx(33.6, abs=0.05)
+
+
+@pytest.mark.parametrize("s_w2", [0.5, 1.0, 2.0, 3.0])
+def test_relu_correlations_never_settle_without_biases(s_w2):
+    for q in (0.1, 1.0):
+        for c in (0.0, 0.3, 0.9):
+            arccos = (math.sqrt(1 - c * c) + (math.pi - math.acos(c)) * c) / math.pi  # Cho & Saul 2009
+            assert theory.c_map("relu", s_w2, 0.0, q, c) == pytest.approx(arccos, abs=1e-10)
+    if s_w2 <= 2:  # beyond 2, q grows without bound
+        assert math.isinf(theory.scales("relu", s_w2)["xi_c"])
+
+
+def test_relu_with_glorot_fails_on_vanishing_gradients_not_correlations():
+    glorot = theory.depth_scales("relu", "glorot_uniform", 128)
+    s_w2 = 128 * keras_variance("glorot_uniform", 128, 128)  # 1
+    assert glorot["chi_1"] == pytest.approx(s_w2 * expect(lambda x: PHI["relu"][1](x) ** 2, 1.0), rel=1e-9)
+    assert glorot["xi_grad"] == pytest.approx(1 / math.log(2), rel=1e-9)  # chi = 1/2 per layer
+    assert math.isinf(glorot["xi_c"]) and glorot["decided_by"] == "xi_grad"
+    assert 5 < glorot["trainable_depth"] < 20  # the report: trains at 5 layers, collapses at 20 and 40
+    he = theory.depth_scales("relu", "he_normal", 128)
+    assert he["chi_1"] == pytest.approx(1.0, abs=1e-9) and math.isinf(he["trainable_depth"])
+    tanh = theory.depth_scales("tanh", "glorot_uniform", 128)
+    assert tanh["q_star"] == 0 and math.isinf(tanh["xi_grad"]) and math.isinf(tanh["trainable_depth"])
+
+
+def test_a_variance_map_without_fixed_point_gives_no_correlation_scale():
+    elu = theory.depth_scales("elu", "he_uniform", 128)  # q_{l+1} > q_l for every q
+    phi, _ = PHI["elu"]
+    for q in (1.0, 100.0, 1e4):
+        assert 2.0 * expect(lambda x: phi(x) ** 2, q) > q
+    assert math.isinf(elu["q_star"]) and "grows without bound" in elu["note"]
+    assert math.isnan(elu["xi_c"]) and math.isnan(elu["c_star"]) and math.isnan(elu["trainable_depth"])
+
+
+def test_sigmoid_loses_most_of_its_gradient_per_layer():
+    d = theory.depth_scales("sigmoid", "glorot_uniform", 128)
+    phi, dphi = PHI["sigmoid"]
+    assert d["q_star"] == pytest.approx(expect(lambda x: phi(x) ** 2, d["q_star"]), rel=1e-9)  # a fixed point
+    assert d["chi_1"] == pytest.approx(expect(lambda x: dphi(x) ** 2, d["q_star"]), rel=1e-9)
+    assert 0.2 < math.sqrt(d["chi_1"]) < 0.25  # per layer, in rms
+    assert d["trainable_depth"] < 5
+
+
+@pytest.mark.parametrize("name", sorted(PHI))
+def test_gaussian_expectations_match_adaptive_quadrature(name):
+    phi, dphi = PHI[name]
+    for q in (0.05, 1.0, 4.0):
+        for s_b2 in (0.0, 0.05):
+            assert theory.q_map(name, 1.3, q, s_b2) == pytest.approx(
+                1.3 * expect(lambda x: phi(x) ** 2, q) + s_b2, rel=1e-9
+            )
+        assert theory.chi(name, 1.3, q) == pytest.approx(1.3 * expect(lambda x: dphi(x) ** 2, q), rel=1e-9)
+    assert set(PHI) == set(theory.ACTIVATIONS) == set(names.ACTIVATIONS)
+
+
+def test_the_fan_rule_is_keras_own():
+    keras = pytest.importorskip("keras")
     schema = yaml.safe_load(SCHEMA.read_text())["$defs"]
-    assert set(theory.ACTIVATIONS) == set(names.ACTIVATIONS)
     assert set(theory.INITIALIZERS) == set(schema["initializer"]["enum"])
+    for name in theory.INITIALIZERS:
+        w = keras.ops.convert_to_numpy(keras.initializers.get({"class_name": name, "config": {"seed": 1}})((784, 128)))
+        assert w.var() == pytest.approx(keras_variance(name, 784, 128), rel=0.03), name
+        assert theory.weight_variance(name, 784, 128) == pytest.approx(keras_variance(name, 784, 128), rel=1e-12)
+
+
+def test_unknown_activations_and_initializers_have_no_prediction():
     with pytest.raises(theory.NoPrediction, match="orthogonal"):
         theory.profile("tanh", "orthogonal", 128, 5, [80.0])
     with pytest.raises(theory.NoPrediction, match="swish"):
         theory.depth_scales("swish", "glorot_uniform", 128)
 
 
-@pytest.mark.parametrize("s_w2", [0.5, 1.0, 2.0, 3.0])
-@pytest.mark.parametrize("q", [0.01, 1.0, 7.0])
-def test_relu_closed_forms(s_w2, q):
-    assert theory.chi("relu", s_w2, q) == pytest.approx(s_w2 / 2, rel=1e-3)
-    assert theory.q_map("relu", s_w2, q) == pytest.approx(s_w2 * q / 2, rel=1e-3)
-
-
 def test_linear_network_closed_forms(monkeypatch):
     monkeypatch.setitem(theory.ACTIVATIONS, "linear", (lambda x: x, np.ones_like))
     for s_w2 in (0.7, 1.0, 1.3):
-        assert theory.chi("linear", s_w2, 2.0) == pytest.approx(s_w2, rel=1e-6)
-        assert theory.q_map("linear", s_w2, 2.0) == pytest.approx(2.0 * s_w2, rel=1e-4)
+        assert theory.chi("linear", s_w2, 2.0) == pytest.approx(s_w2, rel=1e-9)
+        assert theory.q_map("linear", s_w2, 2.0) == pytest.approx(2.0 * s_w2, rel=1e-9)
     # Glorot on square layers: sigma_w^2 = 1, so a linear net keeps both the signal and the gradients
     p = theory.profile("linear", "glorot_uniform", 128, 10, [50.0])
-    assert p.dz_rel.to_numpy() == pytest.approx(np.ones(10), rel=1e-4)
-    assert p.z_rms.to_numpy() == pytest.approx(np.full(10, math.sqrt(50.0 * 2 / (784 + 128))), rel=1e-4)
-
-
-def test_tanh_at_unit_weight_variance_is_critical_and_relu_needs_he():
-    tanh = theory.depth_scales("tanh", "glorot_uniform", 128)
-    assert tanh["q_star"] == 0 and tanh["chi_1"] == pytest.approx(1.0, abs=1e-6)
-    assert math.isinf(tanh["xi_grad"]) and math.isinf(tanh["trainable_depth"])
-    he = theory.depth_scales("relu", "he_normal", 128)
-    assert he["chi_1"] == pytest.approx(1.0, rel=1e-3) and math.isinf(he["xi_c"])
-    glorot = theory.depth_scales("relu", "glorot_uniform", 128)
-    assert glorot["xi_grad"] == pytest.approx(1 / math.log(2), rel=1e-3)  # chi = 1/2 per layer
-    assert 5 < glorot["trainable_depth"] < 20  # the report: trains at 5 layers, collapses at 20 and 40
-
-
-def test_sigmoid_loses_a_quarter_of_its_gradient_per_layer():
-    d = theory.depth_scales("sigmoid", "glorot_uniform", 128)
-    sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
-    assert d["q_star"] == pytest.approx(expect(lambda x: sig(x) ** 2, d["q_star"]), rel=1e-5)  # a fixed point
-    assert d["chi_1"] == pytest.approx(expect(lambda x: (sig(x) * (1 - sig(x))) ** 2, d["q_star"]), rel=1e-4)
-    assert 0.2 < math.sqrt(d["chi_1"]) < 0.25  # per layer, in rms
-    assert d["trainable_depth"] < 5
-
-
-def test_gaussian_expectations_match_adaptive_quadrature():
-    for name, (phi, dphi) in theory.ACTIVATIONS.items():
-        for q in (0.05, 1.0, 4.0):
-            square, dsquare = (lambda x, f=phi: float(f(x)) ** 2), (lambda x, f=dphi: float(f(x)) ** 2)
-            assert theory.q_map(name, 1.0, q) == pytest.approx(expect(square, q), rel=1e-4), name
-            assert theory.chi(name, 1.0, q) == pytest.approx(expect(dsquare, q), rel=2e-3), name
-
-
-def test_selu_keeps_unit_variance_and_lecun_tanh_is_mildly_chaotic():
-    selu = theory.depth_scales("selu", "lecun_normal", 128)
-    assert selu["q_star"] == pytest.approx(1.0, abs=0.01)  # the self-normalising fixed point
-    lecun = theory.depth_scales("lecun", "glorot_uniform", 128)
-    assert lecun["chi_1"] > 1 and lecun["c_star"] < 1 and lecun["xi_c"] > 40
+    assert p.dz_rel.to_numpy() == pytest.approx(np.ones(10), rel=1e-9)
+    assert p.z_rms.to_numpy() == pytest.approx(np.full(10, math.sqrt(50.0 * 2 / (784 + 128))), rel=1e-9)
 
 
 def random_network(activation, initializer, depth, width, x, rng):
     """Forward and backward pass of a random numpy MLP (biases 0); per-layer rms of z and of dL/dz,
     with a random Gaussian gradient arriving at the last hidden layer."""
-    phi, dphi = theory.ACTIVATIONS[activation]
+    phi, dphi = PHI[activation]
     zs, h = [], x
     fan_in = x.shape[1]
     weights = []
     for _ in range(depth):
-        var = theory.weight_variance(initializer, fan_in, width)
-        w = rng.normal(0.0, math.sqrt(var), (fan_in, width))
+        w = rng.normal(0.0, math.sqrt(keras_variance(initializer, fan_in, width)), (fan_in, width))
         weights.append(w)
         z = h @ w
         zs.append(z)

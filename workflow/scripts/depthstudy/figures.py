@@ -228,7 +228,7 @@ def theory_profile(gradients: pd.DataFrame, theory: pd.DataFrame, out, plot: dic
 
 
 def _xi(value: float) -> str:
-    return "∞" if not np.isfinite(value) else f"{value:.3g}"
+    return "–" if np.isnan(value) else "∞" if np.isinf(value) else f"{value:.3g}"
 
 
 def theory_signal_propagation(

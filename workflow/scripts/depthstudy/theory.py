@@ -1,16 +1,17 @@
-"""Mean-field signal propagation: what the 1.C and 1.D profiles should look like at initialisation.
+"""Mean-field signal propagation: what the 1.C and 1.D profiles should look like at initialisation,
+and which depths train (the phase diagram).
 
 Poole et al. 2016 (Exponential expressivity in deep neural networks through transient chaos) and
 Schoenholz et al. 2017 (Deep Information Propagation). For a wide network whose hidden kernels have
-variance sigma_w^2 / width and whose biases are 0 (Keras' default), a pre-activation z_l of layer l
-is Gaussian over the weights with second moment q_l, and
+variance sigma_w^2 / fan-in and whose biases have variance sigma_b^2 (0 for Keras' default zeros), a
+pre-activation z_l of layer l is Gaussian over the weights with second moment q_l, and
 
-    q_{l+1} = sigma_w^2 E[phi(sqrt(q_l) u)^2]            (u ~ N(0, 1); the variance map)
-    chi_l   = sigma_w^2 E[phi'(sqrt(q_l) u)^2]           (E[dL/dz_l ^2] = chi_l E[dL/dz_{l+1} ^2])
+    q_{l+1} = sigma_w^2 E[phi(sqrt(q_l) u)^2] + sigma_b^2    (u ~ N(0, 1); the variance map)
+    chi_l   = sigma_w^2 E[phi'(sqrt(q_l) u)^2]               (E[dL/dz_l ^2] = chi_l E[dL/dz_{l+1} ^2])
 
 so the rms of dL/dz shrinks (chi < 1) or grows (chi > 1) by sqrt(chi) per layer, going back from the
 last hidden layer. E[phi^2] is the full second moment, not the variance: sigmoid's mean of 0.5
-feeds the next layer. Two details of these networks:
+feeds the next layer. Two details of the study's networks:
 
 - Layer 1 sees pixels, not Gaussian inputs: W_1 x is Gaussian over the weights with variance
   Var(W_1) |x|^2, so each probe image starts with its own q_1 = Var(W_1) |x|^2, and a predicted rms
@@ -20,13 +21,15 @@ feeds the next layer. Two details of these networks:
   net is a plain net's with sigma_w^2 / (1 + epsilon). Trained, BatchNorm uses batch statistics,
   which this theory does not describe, so it predicts no trainable depth for them.
 
-Depth scales (Schoenholz et al.): at the fixed point q* of the variance map, chi_1 = chi(q*);
-gradients change by chi_1 per layer, over xi_grad = 1 / |ln chi_1| layers. Correlations between two
-inputs converge to their fixed point c* over xi_c = -1 / ln chi_c, where chi_c = sigma_w^2
-E[phi'(u1) phi'(u2)] at c* (= chi_1 in the ordered phase, where c* = 1). Networks train up to about
-6 xi_c layers. At chi_1 = 1 (tanh or ReLU+He under these inits) both scales are infinite: critical.
+Depth scales (``scales``): at the fixed point q*, gradients change by chi_1 = chi(q*) per layer, over
+xi_grad = 1 / |ln chi_1| layers. Two inputs' correlation c follows the c-map to its stable fixed
+point c* (1 in the ordered phase, chi_1 < 1; below 1 in the chaotic phase) over xi_c = -1 / ln of
+the c-map's slope at c*. Networks train up to about 6 xi_c layers (Schoenholz et al.), and not past
+the depth where vanishing gradients (xi_grad) stop them. chi_1 = 1 is the order-to-chaos boundary.
 
-numpy only, so that the plotting environment computes it without TensorFlow.
+Gaussian expectations are Gauss-Legendre rules split where phi and phi' have their kinks and jumps,
+so that ReLU, ELU and SELU are integrated as accurately as tanh. numpy and scipy only, so that the
+plotting environment computes it without TensorFlow.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from depthstudy.formulas import lecun, lecun_derivative
 
@@ -76,14 +80,29 @@ ACTIVATIONS = {
     "leaky_relu": (lambda x: np.where(x > 0, x, LEAKY_SLOPE * x), lambda x: np.where(x > 0, 1.0, LEAKY_SLOPE)),
 }
 
-# E[f(u)], u ~ N(0, 1), as a weighted sum over a fine grid. An even number of points keeps 0 off
-# the grid, so that a step in phi' (ReLU) costs no more accuracy than a smooth function does.
-_U = np.linspace(-10.0, 10.0, 4000)
-_W = np.exp(-0.5 * _U**2)
-_W /= _W.sum()
-# Two correlated Gaussians for the c-map: Gauss-Hermite nodes (smooth activations only need few).
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(80)
-_GH_W = _GH_W / _GH_W.sum()
+# E[f(u)], u ~ N(0, 1), by Gauss-Legendre rules on [-12, 0] and [0, 12]. Every activation here has
+# its kink or jump at 0 (ReLU's, ELU's and SELU's phi' jump there), so splitting at 0 leaves a
+# smooth integrand on each piece: exact to about 1e-12 where a single rule across 0 is not.
+_HALF = 12.0
+_LX, _LW = np.polynomial.legendre.leggauss(96)
+
+
+def _split_rule(lo, hi, at=0.0):
+    """Nodes and weights (the normal density included) on [lo, m] and [m, hi], m = ``at`` clipped to
+    [lo, hi]; ``at`` may be an array, one split per row."""
+    at = np.asarray(at, dtype=float)
+    lo, hi = np.full(at.shape, lo), np.full(at.shape, hi)
+    mid = np.clip(at, lo, hi)
+    nodes, weights = [], []
+    for a, b in ((lo, mid), (mid, hi)):
+        half = (b - a)[..., None] / 2
+        x = (a + b)[..., None] / 2 + half * _LX
+        nodes.append(x)
+        weights.append(half * _LW * np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi))
+    return np.concatenate(nodes, axis=-1), np.concatenate(weights, axis=-1)
+
+
+_U, _W = _split_rule(-_HALF, _HALF)
 
 
 class NoPrediction(ValueError):
@@ -111,17 +130,31 @@ def sigma_w2(initializer: str, width: int, batchnorm: bool = False) -> float:
 
 
 def gauss(f, q) -> np.ndarray:
-    """E[f(sqrt(q) u)] for every q of an array."""
+    """E[f(sqrt(q) u)], u ~ N(0, 1), for every q of an array."""
     q = np.asarray(q, dtype=float)
     return f(np.sqrt(q)[..., None] * _U) @ _W
 
 
-def q_map(activation: str, s_w2: float, q) -> np.ndarray:
+def gauss2(f, g, q: float, c: float) -> float:
+    """E[f(u1) g(u2)] for two Gaussians of second moment q and correlation c: u1 = sqrt(q) z1 and
+    u2 = sqrt(q) (c z1 + s z2), s = sqrt(1 - c^2). The inner rule over z2 splits where u2 = 0."""
+    s = math.sqrt(max(1.0 - c * c, 0.0))
+    root = math.sqrt(q)
+    if s < 1e-12:  # the same input twice
+        return float(gauss(lambda x: f(x) * g(math.copysign(1.0, c) * x), q))
+    z2, w2 = _split_rule(-_HALF, _HALF, at=-c * _U / s)  # (outer nodes, inner nodes)
+    inner = np.sum(w2 * g(root * (c * _U[:, None] + s * z2)), axis=1)
+    return float(np.sum(_W * f(root * _U) * inner))
+
+
+def q_map(activation: str, s_w2: float, q, s_b2: float = 0.0) -> np.ndarray:
+    """The variance map: q_{l+1} = sigma_w^2 E[phi(sqrt(q_l) u)^2] + sigma_b^2."""
     phi, _ = _phi(activation)
-    return s_w2 * gauss(lambda x: phi(x) ** 2, q)
+    return s_w2 * gauss(lambda x: phi(x) ** 2, q) + s_b2
 
 
 def chi(activation: str, s_w2: float, q) -> np.ndarray:
+    """sigma_w^2 E[phi'(sqrt(q) u)^2]: the factor by which E[(dL/dz)^2] changes from layer l+1 to l."""
     _, dphi = _phi(activation)
     return s_w2 * gauss(lambda x: dphi(x) ** 2, q)
 
@@ -141,7 +174,7 @@ def profile(
     to l+1; NaN at the last), dz_rel (rms of dL/dz relative to the last hidden layer) and dw_rel
     (rms of dL/dW relative to the last hidden layer's, taking E[(dL/dW_l)^2] proportional to
     E[a_{l-1}^2] E[dL/dz_l ^2], which assumes that the probe images' gradients are equally coherent
-    in every layer).
+    in every layer). The study's nets have Keras' zero biases.
     """
     phi, _ = _phi(activation)
     sq = np.asarray(input_sq_norms, dtype=float).ravel()
@@ -177,64 +210,138 @@ def profile(
     )
 
 
-def fixed_point(activation: str, s_w2: float, q0: float = 1.0, steps: int = 5000) -> float:
-    """q* that the variance map reaches from ``q0``: 0, a positive fixed point, or inf (it grows
-    without bound, as ReLU's does for sigma_w^2 > 2)."""
-    q = float(q0)
-    for _ in range(steps):
-        new = float(q_map(activation, s_w2, q))
-        if not np.isfinite(new) or new > 1e12:
-            return math.inf
-        if abs(new - q) <= 1e-12 * max(q, 1e-300):
-            return new
-        q = new
-    # slow (power-law) approach to 0, as tanh's at criticality: the fixed point is 0
-    return q if q > 1e-3 else 0.0
+# q beyond which the variance map counts as growing without bound, and below which as gone to 0
+Q_LARGE, Q_SMALL = 1e8, 1e-12
 
 
-def _c_map(activation: str, s_w2: float, q: float, c: float) -> tuple[float, float]:
-    """(next correlation, chi_c) of two inputs with second moment q and correlation c."""
-    phi, dphi = _phi(activation)
-    z1, z2 = np.meshgrid(_GH_X, _GH_X, indexing="ij")
-    w = np.outer(_GH_W, _GH_W)
-    u1 = math.sqrt(q) * z1
-    u2 = math.sqrt(q) * (c * z1 + math.sqrt(max(1.0 - c * c, 0.0)) * z2)
-    return float(s_w2 * np.sum(w * phi(u1) * phi(u2)) / q), float(s_w2 * np.sum(w * dphi(u1) * dphi(u2)))
+def fixed_point(activation: str, s_w2: float, s_b2: float = 0.0, q0: float = 1.0) -> float:
+    """q* that the variance map reaches from ``q0``: 0, a positive fixed point, or inf (q grows
+    without bound, as ReLU's does for sigma_w^2 > 2 and ELU's with He init).
+
+    The map is increasing in q, so its iterates move monotonically towards the first root of
+    q_map(q) - q in the direction they start in; that root is found on a log grid and refined by
+    bisection, which also settles slow approaches (tanh's power-law decay at criticality) exactly.
+    """
+    gap = lambda q: float(q_map(activation, s_w2, q, s_b2)) - q  # noqa: E731
+    g0 = gap(q0)
+    if abs(g0) <= 1e-12 * q0:
+        return q0  # every q is fixed (ReLU at sigma_w^2 = 2) or q0 is the fixed point
+    if g0 > 0:
+        grid = np.geomspace(q0, Q_LARGE, 161)
+    else:
+        grid = np.geomspace(q0, Q_SMALL, 161)
+    values = q_map(activation, s_w2, grid, s_b2) - grid
+    crossed = np.nonzero(np.sign(values) != np.sign(g0))[0]
+    if crossed.size == 0:
+        return math.inf if g0 > 0 else 0.0
+    i = crossed[0]
+    return float(optimize.brentq(gap, min(grid[i - 1], grid[i]), max(grid[i - 1], grid[i]), xtol=1e-14, rtol=1e-13))
+
+
+def c_map(activation: str, s_w2: float, s_b2: float, q: float, c: float) -> float:
+    """The correlation of two inputs one layer on, both of second moment q and correlation c:
+    (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q_{l+1}. Normalising by the next layer's q (not q)
+    keeps it a correlation, in [-1, 1], whether or not q is at its fixed point."""
+    phi, _ = _phi(activation)
+    return (s_w2 * gauss2(phi, phi, q, c) + s_b2) / float(q_map(activation, s_w2, q, s_b2))
+
+
+def c_map_slope(activation: str, s_w2: float, s_b2: float, q: float, c: float) -> float:
+    """d c_map / dc = sigma_w^2 q E[phi'(u1) phi'(u2)] / q_{l+1} (Price's theorem); chi_c at q = q*."""
+    _, dphi = _phi(activation)
+    return s_w2 * q * gauss2(dphi, dphi, q, c) / float(q_map(activation, s_w2, q, s_b2))
 
 
 def _scale(x: float) -> float:
-    """-1 / ln x, or 1 / |ln x|: the depth over which a factor x per layer changes things by e."""
-    if not np.isfinite(x) or x <= 0:
+    """1 / |ln x|: the depth over which a factor x per layer changes things by e (inf at x = 1)."""
+    if not np.isfinite(x):
+        return math.nan
+    if x <= 0:
         return 0.0
     if abs(math.log(x)) < 1e-9:
         return math.inf
     return 1.0 / abs(math.log(x))
 
 
-def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False) -> dict:
-    """q*, chi_1 = chi(q*), c*, xi_grad, xi_c and the trainable depth 6 xi_c (None with BatchNorm)."""
-    s_w2 = sigma_w2(initializer, width, batchnorm)
-    q_star = fixed_point(activation, s_w2)
-    # ReLU-like maps are homogeneous: chi does not depend on q, so q* = 0 or inf still has a chi_1
-    q_at = q_star if 0 < q_star < math.inf else (1e-12 if q_star == 0 else 1.0)
-    chi1 = float(chi(activation, s_w2, q_at))
-    c_star, chi_c = 1.0, chi1
-    if chi1 > 1 + 1e-9 and 0 < q_star < math.inf:  # chaotic: two inputs decorrelate to c* < 1
-        c = 0.5
-        for _ in range(2000):
-            new, _ = _c_map(activation, s_w2, q_star, c)
-            if abs(new - c) < 1e-12:
-                break
-            c = new
-        c_star = c
-        chi_c = _c_map(activation, s_w2, q_star, c_star)[1]
-    xi_c = _scale(chi_c)
+def _chi_1(activation: str, s_w2: float, s_b2: float) -> tuple[float, float, float]:
+    """(q*, the q that chi_1 is read at, chi_1). Where q grows without bound, chi is read at a large q
+    (ReLU's does not depend on q; ELU's tends to sigma_w^2 / 2)."""
+    q_star = fixed_point(activation, s_w2, s_b2)
+    q_at = 1e4 if math.isinf(q_star) else max(q_star, Q_SMALL)
+    return q_star, q_at, float(chi(activation, s_w2, q_at))
+
+
+def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
+    """The mean-field fixed points and depth scales of a net with weight variance sigma_w^2 / fan-in
+    and bias variance sigma_b^2.
+
+    - q*: the variance map's fixed point (0: the signal vanishes; inf: q grows without bound);
+    - chi_1 = chi(q*): gradients change by chi_1 per layer, over xi_grad = 1 / |ln chi_1| layers;
+    - c*: the c-map's stable fixed point, 1 in the ordered phase (chi_1 <= 1), below 1 in the chaotic;
+    - xi_c = -1 / ln(c-map slope at c*): the depth over which two inputs' correlation settles;
+    - trainable_depth = 6 min(xi_c, xi_grad where gradients vanish), and ``decided_by``: which scale.
+
+    Where q* = 0 the signal shrinks to where phi is linear (tanh, ELU) or stays homogeneous (ReLU),
+    and there the normalised c-map has slope 1 at c = 1: xi_c = inf (correlations never settle), so
+    only vanishing gradients limit depth. ReLU at sigma_b^2 = 0 is the same at every sigma_w^2: its
+    c-map does not depend on the weights' scale. Where q grows without bound there is no xi_c.
+    """
+    q_star, q_at, chi1 = _chi_1(activation, s_w2, s_b2)
+    unbounded = math.isinf(q_star)
+    note = ""
+    if unbounded:
+        c_star, slope, note = math.nan, math.nan, "q grows without bound: no fixed point, no ξc"
+    elif q_star == 0.0 or c_map_slope(activation, s_w2, s_b2, q_at, 1.0) <= 1.0 + 1e-9:
+        c_star = 1.0  # ordered (or marginal): two inputs end up equal
+        slope = 1.0 if q_star == 0.0 else c_map_slope(activation, s_w2, s_b2, q_at, 1.0)
+    else:  # chaotic: c* below 1 is where c_map(c) - c changes sign (it is >= 0 at c = 0)
+        gap = lambda c: c_map(activation, s_w2, s_b2, q_at, c) - c  # noqa: E731
+        top = 1.0 - 1e-7
+        c_star = 0.0 if gap(0.0) <= 1e-13 else float(optimize.brentq(gap, 0.0, top, xtol=1e-13))
+        slope = c_map_slope(activation, s_w2, s_b2, q_at, c_star)
+    xi_c = _scale(slope)
+    xi_grad = _scale(chi1)
+    limits = {"xi_c": xi_c, "xi_grad": xi_grad if chi1 < 1 else math.inf}
+    if unbounded:
+        depth, decided = math.nan, "no fixed point"
+    elif math.isinf(limits["xi_c"]) and math.isinf(limits["xi_grad"]):
+        depth, decided = math.inf, "neither (critical)"
+    else:
+        shortest = min(limits.values())
+        depth = TRAINABLE_XI * shortest
+        tied = [name for name, value in limits.items() if math.isclose(value, shortest, rel_tol=1e-6)]
+        decided = "both" if len(tied) == 2 else tied[0]
     return dict(
         sigma_w2=s_w2,
+        sigma_b2=s_b2,
         q_star=q_star,
         chi_1=chi1,
         c_star=c_star,
-        xi_grad=_scale(chi1),
+        xi_grad=xi_grad,
         xi_c=xi_c,
-        trainable_depth=None if batchnorm else TRAINABLE_XI * xi_c,
+        trainable_depth=depth,
+        decided_by=decided,
+        note=note,
+    )
+
+
+def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False) -> dict:
+    """``scales`` of a net of the study (zero biases); no trainable depth with BatchNorm, whose batch
+    statistics in training this theory does not describe."""
+    out = scales(activation, sigma_w2(initializer, width, batchnorm))
+    if batchnorm:
+        out.update(trainable_depth=None, decided_by="")
+    return out
+
+
+def critical_sigma_w2(activation: str, s_b2: float, lo: float = 0.3, hi: float = 20.0) -> float:
+    """The order-to-chaos boundary: sigma_w^2 where chi_1 = 1 at bias variance ``s_b2``."""
+    gap = lambda s_w2: _chi_1(activation, s_w2, s_b2)[2] - 1.0  # noqa: E731
+    return float(optimize.brentq(gap, lo, hi, xtol=1e-6))
+
+
+def order_to_chaos(activation: str, s_b2_values) -> pd.DataFrame:
+    """The boundary chi_1 = 1 as a curve in (sigma_w^2, sigma_b^2): one critical sigma_w^2 per sigma_b^2."""
+    return pd.DataFrame(
+        {"sigma_b2": list(s_b2_values), "sigma_w2": [critical_sigma_w2(activation, b) for b in s_b2_values]}
     )

@@ -36,7 +36,7 @@ def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame
         keys = {k: net[k] for k in NET}
         try:
             scales.append(keys | theory.depth_scales(net["activation"], net["initializer"], net["width"],
-                                                     net["batchnorm"]) | {"note": ""})  # fmt: skip
+                                                     net["batchnorm"]))  # fmt: skip
         except theory.NoPrediction as err:
             scales.append(keys | {"note": str(err)})
             continue
@@ -87,12 +87,10 @@ def table(
         out[f"{name}_measured"] = _measured(frames[frame], filters).reindex(out.index)
         out[f"{name}_error"] = out[f"{name}_predicted"] - out[f"{name}_measured"]
     out = out.reset_index().merge(
-        scales[["exercise", "activation", "xi_grad", "xi_c", "trainable_depth"]], on=["exercise", "activation"]
+        scales[["exercise", "activation", "xi_grad", "xi_c", "trainable_depth", "decided_by"]],
+        on=["exercise", "activation"],
     )
-    out["predicted_trainable"] = [
-        "no prediction (BatchNorm)" if bn else ("yes" if d <= t else "no")
-        for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
-    ]
+    out["predicted_trainable"] = [_trainable(bn, d, t) for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)]  # fmt: skip
     trained = metrics[metrics.epochs > 0]
     ok = trained[~trained.diverged.astype(bool)]
     accuracy = ok.groupby(keys).test_accuracy.mean()
@@ -104,6 +102,14 @@ def table(
     exercises = {e: i for i, e in enumerate(dict.fromkeys(profile.exercise))}
     out = out.assign(_e=out.exercise.map(exercises), _a=out.activation.map(order))
     return out.sort_values(["_e", "depth", "_a"]).drop(columns=["_e", "_a"]).reset_index(drop=True)
+
+
+def _trainable(batchnorm: bool, depth: int, trainable_depth) -> str:
+    if batchnorm:
+        return "no prediction (BatchNorm)"
+    if trainable_depth is None or math.isnan(trainable_depth):
+        return "no prediction (q grows without bound)"
+    return "yes" if depth <= trainable_depth else "no"
 
 
 def _verdict(row: pd.Series) -> str:
@@ -127,6 +133,7 @@ def _number(value, digits=2) -> str:
     return f"{value:.{digits}f}"
 
 
+DECIDED = {"xi_c": "ξc", "xi_grad": "ξ∇"}
 NUMBERS = ("dz_predicted", "dz_measured", "dz_error", "signal_predicted", "signal_measured", "signal_error",
            "dw_predicted", "dw_measured")  # fmt: skip
 
@@ -144,20 +151,22 @@ def markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
         "Each ratio is log10(rms at hidden layer 1 / rms at the last hidden layer), before training, on the "
         "probe batch; measured: mean over seeds. ∂L/∂W is predicted assuming its images' gradients are equally "
         "coherent in every layer, and is shown but not judged. ξ∇, ξc: the depth scales of gradients and of "
-        "correlations at the variance map's fixed point (∞: critical); trainable: depth ≤ 6 ξc (Schoenholz "
-        f"et al. 2017). *trains*: mean test accuracy ≥ {TRAINS:.0%} of the best network's here.",
+        "correlations at the variance map's fixed point (∞: they never decay). Trainable (theory): depth ≤ "
+        "6 ξc (Schoenholz et al. 2017) and, where gradients vanish (χ₁ < 1), depth ≤ 6 ξ∇; *decided by* names "
+        "the shorter scale (*both* where they are equal, as everywhere in the ordered phase with biases). "
+        f"*trains*: mean test accuracy ≥ {TRAINS:.0%} of the best network's here.",
         "",
         "| exercise | activation | init | hidden layers | ∂L/∂z predicted | measured | error | signal predicted "
-        "| measured | error | ∂L/∂W predicted | measured | ξ∇ | ξc | trainable (theory) | test accuracy | trains "
-        "| verdict |",
-        "|" + "---|" * 18,
+        "| measured | error | ∂L/∂W predicted | measured | ξ∇ | ξc | trainable (theory) | decided by | test accuracy "
+        "| trains | verdict |",
+        "|" + "---|" * 19,
     ]
     for _, r in frame.iterrows():
         init = r.initializer + (" + BatchNorm" if r.batchnorm else "")
         cells = [r.exercise, names.display(r.activation), init, str(r.depth)]
         cells += [_number(r[c]) for c in NUMBERS]
         cells += [_number(r.xi_grad, 3 if r.xi_grad < 10 else 1), _number(r.xi_c, 3 if r.xi_c < 10 else 1)]
-        cells += [r.predicted_trainable, _number(r.test_accuracy, 3), r.trains]
+        cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), _number(r.test_accuracy, 3), r.trains]
         cells.append(r.verdict if r.verdict == "agrees" else f"**{r.verdict}**")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
