@@ -136,10 +136,27 @@ def test_comparisons_cover_every_claim_of_the_grid_with_intervals():
     assert tanh_relu.seeds_b == 2 and tanh_relu.mean_b == pytest.approx(0.23)  # the diverged seed is left out
     assert not tanh_relu.holds  # 0.11 and 0.35: two seeds cannot put the difference above 0 at 95 %
     he_tanh = table[table.claim == "as good as"].iloc[0]
-    assert he_tanh.holds == (he_tanh.lower > -comparisons.MARGIN)
-    assert table.iloc[-1].test == "one-sample t" and table.iloc[-1].holds
+    assert he_tanh.holds == (he_tanh.lower > -comparisons.MARGIN and he_tanh.p_holm < comparisons.ALPHA)
+    cnn_row = table.iloc[-1]  # p below 0.05 alone, but not in a family of 7
+    assert cnn_row.test == "one-sample t" and cnn_row.p < 0.05 and not cnn_row.holds
+    # one family: every claim holds by its Holm-adjusted p, never below its own p
+    assert (table.p_holm >= table.p).all() and table.p_holm.max() <= 1
+    assert (
+        table.holds == ((table.p_holm < comparisons.ALPHA) & ((table["diff"] > 0) | (table.claim != "beats")))
+    ).all()
     md = comparisons.comparisons_markdown(table)
-    assert md.count("\n| ") == len(table) + 1 and "**no**" in md
+    assert md.count("\n| ") == len(table) + 1 and "**no**" in md and "p (Holm)" in md
+
+
+def test_a_claim_that_passes_alone_can_fail_in_its_family():
+    # three seeds a side, a clear but small difference: p about 0.01 alone, several such claims in a family
+    a, b = [0.950, 0.953, 0.956], [0.942, 0.945, 0.948]
+    rows = [("ex1d_trained", act, d, s, 0.3, acc, False) for d in (5, 20, 40) for act, accs in
+            (("lecun", a), ("tanh", b)) for s, acc in enumerate(accs)]  # fmt: skip
+    table = comparisons.comparisons_table(metrics_frame(rows), None, None, {}, 40)
+    assert len(table) == 3 and (table.p < comparisons.ALPHA).all()
+    assert table.p_holm.tolist() == pytest.approx((3 * table.p).tolist())  # equal p: each times 3
+    assert table.holds.tolist() == [bool(3 * p < comparisons.ALPHA) for p in table.p]
 
 
 def activation_rows(exercise, activation, depth, per_layer):

@@ -271,6 +271,22 @@ def test_one_sample_matches_scipy_and_exact_groups_are_exact():
         stats.welch([0.5], B)
 
 
+def test_identical_values_with_unequal_seeds_are_no_difference():
+    # a seed dropped (diverged) leaves 3 against 2: the means differ in their last bit only
+    for a, b in (([0.1] * 3, [0.1] * 2), ([0.1135] * 2, [0.1135] * 5)):
+        result = stats.welch(a, b)
+        assert result["diff"] == 0.0 and result["p"] == 1.0 and result["lower"] == result["upper"] == 0.0
+    assert stats.one_sample([0.1] * 3, 0.1)["p"] == 1.0
+
+
+def test_holm_matches_its_definition():
+    p = np.array([0.01, 0.04, 0.03, 0.005, np.nan])
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, each at least the one before
+    assert stats.holm(p)[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02]) and np.isnan(stats.holm(p)[4])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert stats.holm([]).size == 0
+
+
 def test_noninferiority_p_agrees_with_the_interval():
     result = stats.welch(A, B)
     for margin in (0.0, 0.001, 0.005, 0.02):

@@ -10,8 +10,11 @@ A claim is one of two kinds:
 The difference's interval comes from Welch's t-test (depthstudy.stats says why not a bootstrap);
 against the report's single CNN run, which has no spread, from a one-sample t-test. The p-value is
 the claim's own: two-sided for "beats", one-sided against a difference of -MARGIN or worse for "as
-good as". Each row is a test at 95 % on its own: of twenty comparisons where nothing differs, about
-one would pass by chance.
+good as". Every row is one claim of one family (the README's and claims.md's conclusions are drawn
+together), so each p is Holm-adjusted over the family, and a claim holds when its adjusted p is below
+ALPHA: of twenty comparisons where nothing differs, the chance that any passes stays below 5 %. To
+put both kinds on one scale, a non-inferiority p enters the family doubled (so that it holds
+unadjusted exactly when the interval's lower end lies above -MARGIN, as a "beats" p of 0.05 does at 0).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pandas as pd
 
 from depthstudy import names, stats
 
+ALPHA = 0.05  # of the family, after Holm's adjustment
 MARGIN = 0.02  # "as good as": at most 2 points of test accuracy worse, smaller than any depth effect here
 TESTS = {
     "welch": "Welch's t",
@@ -75,10 +79,10 @@ def planned(metrics: pd.DataFrame, settings: dict, deepest: int) -> list[dict]:
 
 
 def _claim(kind: str, result: dict) -> tuple[float, bool]:
-    """(p of the claim's test, whether the claim holds at 95 %)."""
+    """(p of the claim's test on the family's scale, whether the difference points the claimed way)."""
     if kind == "beats":
-        return result["p"], result["lower"] > 0
-    return stats.noninferiority_p(result, MARGIN), result["lower"] > -MARGIN
+        return result["p"], result["diff"] > 0
+    return min(1.0, 2 * stats.noninferiority_p(result, MARGIN)), True
 
 
 def comparisons_table(
@@ -110,15 +114,19 @@ def comparisons_table(
             )
             | dict(exercise_a="ex3", exercise_b="report")  # fmt: skip
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "holds")] + ["direction"])
+    table["p_holm"] = stats.holm(table.p) if len(table) else []
+    table["holds"] = table.pop("direction").astype(bool) & (table.p_holm < ALPHA)
+    return table[COLUMNS]
 
 
 COLUMNS = ["comparison", "claim", "exercise_a", "activation_a", "depth_a", "exercise_b", "activation_b", "depth_b",
-           "seeds_a", "seeds_b", "mean_a", "mean_b", "diff", "lower", "upper", "test", "df", "p", "holds"]  # fmt: skip
+           "seeds_a", "seeds_b", "mean_a", "mean_b", "diff", "lower", "upper", "test", "df", "p", "p_holm",
+           "holds"]  # fmt: skip
 
 
 def _row(name: str, kind: str, a: pd.Series, b: pd.Series, result: dict, test: str) -> dict:
-    p, holds = _claim(kind, result)
+    p, direction = _claim(kind, result)
     exact = result["se"] == 0
     return dict(
         comparison=name,
@@ -133,7 +141,7 @@ def _row(name: str, kind: str, a: pd.Series, b: pd.Series, result: dict, test: s
         test="exact: no spread over seeds" if exact else test,
         df=result["df"],
         p=p,
-        holds=holds,
+        direction=direction,
     )
 
 
@@ -153,7 +161,7 @@ def describe(row) -> str:
     verdict = "holds" if row.holds else "does not hold"
     return (
         f"{row.mean_a:.3f} vs {row.mean_b:.3f}, difference {row['diff']:+.3f} (95 % CI {row.lower:+.3f} to "
-        f"{row.upper:+.3f}, {row.test}, p = {_p(row.p)}): {verdict} at 95 %"
+        f"{row.upper:+.3f}, {row.test}, p = {_p(row.p)}, Holm-adjusted {_p(row.p_holm)}): {verdict}"
     )
 
 
@@ -166,22 +174,23 @@ def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
         f"# The study's comparisons on {dataset}, with 95 % confidence intervals",
         "",
         "Produced by `depthstudy.comparisons`; nothing here is written by hand. Test accuracy of the finished "
-        "(not diverged) seeds; in brackets, how many. *beats*: holds when the 95 % interval of the difference "
-        f"lies above 0 (p two-sided, below 0.05). *as good as*: holds when its lower end lies above −{MARGIN}, so "
-        f"that A is at most {MARGIN} worse than B (a non-inferiority test; p one-sided, against a difference of "
-        f"−{MARGIN} or worse, below 0.025). Intervals from "
+        "(not diverged) seeds; in brackets, how many. *beats*: A's mean is higher, tested two-sided against no "
+        f"difference. *as good as*: A is at most {MARGIN} worse than B (a non-inferiority test: p one-sided, "
+        f"against a difference of −{MARGIN} or worse, shown doubled). Intervals from "
         "Welch's t-test: a bootstrap over 3 seeds has 10 distinct resamples and too narrow an interval. The "
-        "report's single CNN run has no spread, so the CNN gets a one-sample t-test. Each row is tested at "
-        "95 % on its own.",
+        "report's single CNN run has no spread, so the CNN gets a one-sample t-test. The rows are one family "
+        f"of {len(table)} claims: *holds* reads Holm's adjusted p, below {ALPHA} (a non-inferiority p enters the "
+        "family doubled, on the two-sided scale), so that the chance of any false claim in the table stays "
+        f"below {ALPHA:.0%}. The intervals are each comparison's own, unadjusted.",
         "",
-        "| comparison | A | B | difference A − B | 95 % CI | test | p | holds at 95 % |",
-        "|---|---|---|---|---|---|---|---|",
+        "| comparison | A | B | difference A − B | 95 % CI | test | p | p (Holm) | holds |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
         lines.append(
             f"| {r.comparison} | {r.mean_a:.4f} ({r.seeds_a}) | {r.mean_b:.4f} ({r.seeds_b}) | {r['diff']:+.4f} | "
-            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {'yes' if r.holds else '**no**'} |"
+            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {_p(r.p_holm)} | {'yes' if r.holds else '**no**'} |"
         )
     if table.empty:
-        lines.append("| (none: every compared network needs two finished seeds) | | | | | | | |")
+        lines.append("| (none: every compared network needs two finished seeds) | | | | | | | | |")
     return "\n".join(lines) + "\n"
