@@ -33,6 +33,7 @@ include: "workflow/rules/mlp.smk"
 include: "workflow/rules/cnn.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/phase.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/claims.smk"
@@ -76,3 +77,4 @@ rule all:
         rules.comparison_with_report.output,
         rules.comparisons.output,
         rules.tensorboard.input if config["tensorboard"] else [],
+        rules.phase.input if PHASE else [],

@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ROOT / "workflow" / "resources" / "job_sizes.yaml"
-RULES = ("train_mlp", "train_cnn")
+RULES = ("train_mlp", "train_phase", "train_cnn")
 MARGIN = 2
 
 

@@ -13,7 +13,6 @@ from depthstudy import names, stats, theory
 from depthstudy import theory_vs_measured as tvm
 from depthstudy.names import SCHEMA
 
-
 # --- an independent route: phi, phi' and Keras' fan rule written here, scipy's adaptive quadrature ---
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017
@@ -27,10 +26,12 @@ PHI = {
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0),
     "tanh": (np.tanh, lambda x: 1 / np.cosh(x) ** 2),
     "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
-    "lecun": (lambda x: 1.7159 * np.tanh(2 * x / 3) + 0.01 * x, lambda x: 1.7159 * 2 / 3 / np.cosh(2 * x / 3) ** 2 + 0.01),
+    "lecun": (lambda x: 1.7159 * np.tanh(2 * x / 3) + 0.01 * x,
+              lambda x: 1.7159 * 2 / 3 / np.cosh(2 * x / 3) ** 2 + 0.01),
     "selu": (lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
              lambda x: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0)))),
-    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))),
+    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+            lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))),
     "leaky_relu": (lambda x: np.where(x > 0, x, 0.2 * x), lambda x: np.where(x > 0, 1.0, 0.2)),
 }  # fmt: skip
 

@@ -31,6 +31,7 @@ MNIST_FOLDERS = (
     "tensorboard",
     "theory",
     "ex3",
+    "phase",
 )
 
 
@@ -185,6 +186,13 @@ def data_for_cnn(wildcards):
 def data_in_grid(wildcards):
     check_grid(wildcards)
     return rules.prepare_data.output.npz
+
+
+# The trainability phase diagram's block (workflow/rules/phase.smk); None turns it off.
+PHASE = config.get("phase")
+PHASE_LABELS = (
+    [f"{value:g}" for value in PHASE["sigma_w2"]] if PHASE else []
+)  # 1.75, 2 in file names
 
 
 PLOT = config["plot"]

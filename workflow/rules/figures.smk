@@ -154,6 +154,21 @@ FIGURES = {
         },
     ),
 }
+if PHASE:
+    FIGURES["phase_diagram"] = dict(
+        draw="phase_diagram",
+        input=dict(
+            cells=rules.phase_table.output.csv, summary=rules.phase_table.output.summary
+        ),
+        category="Beyond the report",
+        options={
+            "title": f"Trainability of {PHASE['activation']} nets, width {PHASE['width']}, σb² = {PHASE['sigma_b2']}: "
+            "training accuracy over weight variance and depth",
+            "activation": PHASE["activation"],
+            "sigma_b2": PHASE["sigma_b2"],
+            "threshold": PHASE["trains_above"],
+        },
+    )
 
 for png, figure in FIGURES.items():
 

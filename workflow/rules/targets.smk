@@ -31,6 +31,15 @@ rule theory:
         depth_figures("ex1d_gradients", "ex1d"),
 
 
+if PHASE:
+
+    rule phase:
+        input:
+            rules.phase_table.output,
+            rules.plot_phase_diagram.output,
+        localrule: True
+
+
 rule ex3:
     input:
         rules.cnn_table.output,

@@ -189,7 +189,8 @@ def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
     for _, r in table.iterrows():
         lines.append(
             f"| {r.comparison} | {r.mean_a:.4f} ({r.seeds_a}) | {r.mean_b:.4f} ({r.seeds_b}) | {r['diff']:+.4f} | "
-            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {_p(r.p_holm)} | {'yes' if r.holds else '**no**'} |"
+            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {_p(r.p_holm)} | "
+            f"{'yes' if r.holds else '**no**'} |"
         )
     if table.empty:
         lines.append("| (none: every compared network needs two finished seeds) | | | | | | | | |")

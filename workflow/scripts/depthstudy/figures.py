@@ -17,6 +17,7 @@ import seaborn as sns  # noqa: E402
 
 from depthstudy import formulas, names, stats  # noqa: E402
 from depthstudy.io import atomic_path  # noqa: E402
+from depthstudy.phase_diagram import figure as phase_diagram  # noqa: E402, F401 (a figure rule's function)
 from depthstudy.theory_vs_measured import relative_to_last  # noqa: E402
 
 QUANTITY = {"weight_grad": "max |∂L/∂W| (weights)", "activation_grad": "max |∂L/∂z| (pre-activations)"}

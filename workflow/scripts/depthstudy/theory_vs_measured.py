@@ -90,7 +90,9 @@ def table(
         scales[["exercise", "activation", "xi_grad", "xi_c", "trainable_depth", "decided_by"]],
         on=["exercise", "activation"],
     )
-    out["predicted_trainable"] = [_trainable(bn, d, t) for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)]  # fmt: skip
+    out["predicted_trainable"] = [
+        _trainable(bn, d, t) for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
+    ]
     trained = metrics[metrics.epochs > 0]
     ok = trained[~trained.diverged.astype(bool)]
     accuracy = ok.groupby(keys).test_accuracy.mean()

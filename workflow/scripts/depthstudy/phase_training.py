@@ -1,0 +1,141 @@
+"""The trainability phase diagram's training: one depth, one seed, every sigma_w^2 in one process.
+
+Schoenholz et al. 2017 (Deep Information Propagation), Figs. 5 and 6: tanh networks whose weights
+are drawn N(0, sigma_w^2 / fan_in) and biases N(0, sigma_b^2), trained with plain SGD; training
+accuracy after a few numbers of steps, over a grid of sigma_w^2 and depth.
+
+Only the initial weights differ between the nets of one depth, so one model is built, compiled and
+traced once, and each net starts by assigning new weights to it: a net then costs its training
+steps and nothing else. Every net of a job sees the same batches, and its weights come from the
+same standard normals scaled by its own sigma_w (common random numbers across a row of the grid).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from depthstudy.activations import get_activation
+from depthstudy.logs import CONSOLE, job_name
+from depthstudy.runtime import configure_tensorflow, report_devices
+from depthstudy.stream import flat_pixels
+
+log = logging.getLogger(__name__)
+
+# Keras steps per compiled call; a segment between two snapshots need not be a multiple of it.
+STEPS_PER_EXECUTION = 32
+EVAL_BATCH = 1024
+
+
+def build(activation: str, depth: int, width: int, learning_rate: float) -> keras.Sequential:
+    """``depth`` hidden Dense layers with ``activation`` and a softmax; weights are set by ``initialise``."""
+    model = keras.Sequential(name=f"phase_{activation}_depth{depth}")
+    model.add(keras.Input(shape=(28 * 28,), name="pixels"))
+    for i in range(1, depth + 1):
+        model.add(keras.layers.Dense(width, activation=get_activation(activation), name=f"dense_{i}"))
+    model.add(keras.layers.Dense(10, activation="softmax", name="output"))
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+    return model
+
+
+def initialise(model: keras.Model, sigma_w2: float, sigma_b2: float, seed: int) -> None:
+    """Every kernel N(0, sigma_w^2 / fan_in), every bias N(0, sigma_b^2), the output layer's too;
+    layer l's standard normals come from (seed, l), whatever sigma_w^2. The optimizer restarts."""
+    for index, layer in enumerate(model.layers):
+        rng = np.random.default_rng([seed, index])
+        fan_in = layer.kernel.shape[0]
+        layer.kernel.assign(rng.standard_normal(layer.kernel.shape) * np.sqrt(sigma_w2 / fan_in))
+        layer.bias.assign(rng.standard_normal(layer.bias.shape) * np.sqrt(sigma_b2))
+    model.optimizer.iterations.assign(0)
+
+
+def batch_order(n: int, steps: int, batch_size: int, seed: int) -> np.ndarray:
+    """The training images of ``steps`` batches: epoch e in the order default_rng([seed, e]).permutation,
+    as the study's other MLPs see them; as many epochs as the steps need."""
+    epochs = -(-steps * batch_size // n)
+    order = np.concatenate([np.random.default_rng([seed, e]).permutation(n) for e in range(1, epochs + 1)])
+    return order[: steps * batch_size].reshape(steps, batch_size)
+
+
+def train_row(
+    arrays: dict[str, np.ndarray],
+    *,
+    depth: int,
+    seed: int,
+    sigma_w2s: list[float],
+    settings: dict,
+    threads: int = 1,
+    device: str = "auto",
+) -> dict[float, pd.DataFrame]:
+    """Train one net per sigma_w^2 at ``depth`` hidden layers; one tidy frame per net.
+
+    Each frame has a row per snapshot step (settings["snapshots"]) with the loss and accuracy on the
+    first settings["train_subset"] training images, and a last row with the test set's (split "test").
+    """
+    keys = dict(exercise="phase", depth=depth, seed=seed)
+    configure_tensorflow(threads, seed, device, job_name("train_phase", keys))
+    x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"].astype("int32")
+    subset = min(settings["train_subset"], len(x_train))
+    evaluation = {
+        "train_subset": _batches(x_train[:subset], y_train[:subset]),
+        "test": _batches(flat_pixels(arrays["x_test"]), arrays["y_test"].astype("int32")),
+    }
+    snapshots = sorted(settings["snapshots"])
+    order = batch_order(len(x_train), snapshots[-1], settings["batch_size"], seed)
+    x_all, y_all = tf.constant(x_train), tf.constant(y_train)
+
+    def segment(first: int, last: int) -> tf.data.Dataset:
+        """Steps first..last-1 of the stream, gathered from the tensors made once."""
+        indices = tf.data.Dataset.from_tensor_slices(order[first:last])
+        return indices.map(lambda i: (tf.gather(x_all, i), tf.gather(y_all, i))).prefetch(2)
+
+    model = build(settings["activation"], depth, settings["width"], settings["learning_rate"])
+    frames = {}
+    for sigma_w2 in sigma_w2s:
+        start = time.perf_counter()
+        initialise(model, sigma_w2, settings["sigma_b2"], seed)
+        rows, done = [], 0
+        for step in snapshots:
+            model.fit(segment(done, step), epochs=1, verbose=0, shuffle=False)
+            done = step
+            rows.append(dict(step=step, split="train_subset", **_evaluate(model, evaluation["train_subset"])))
+        if int(model.optimizer.iterations.numpy()) != done:
+            raise RuntimeError(f"trained {int(model.optimizer.iterations.numpy())} steps, not {done}")
+        rows.append(dict(step=done, split="test", **_evaluate(model, evaluation["test"])))
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "sigma_b2", settings["sigma_b2"])
+        frame.insert(0, "sigma_w2", sigma_w2)
+        for name, value in reversed(keys.items()):
+            frame.insert(0, name, value)
+        frames[sigma_w2] = frame
+        accuracy = ", ".join(f"{r['accuracy']:.3f}" for r in rows[:-1])
+        log.info(
+            "sigma_w^2 %g: training accuracy %s after %s steps, test %.4f, %.1f s",
+            sigma_w2,
+            accuracy,
+            "/".join(map(str, snapshots)),
+            rows[-1]["accuracy"],
+            time.perf_counter() - start,
+            extra=CONSOLE,
+        )
+    report_devices(model, "training and evaluation")
+    return frames
+
+
+def _batches(x: np.ndarray, y: np.ndarray) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(EVAL_BATCH).cache()
+
+
+def _evaluate(model: keras.Model, data: tf.data.Dataset) -> dict:
+    result = model.evaluate(data, verbose=0, return_dict=True)
+    return dict(loss=float(result["loss"]), accuracy=float(result["accuracy"]))
