@@ -337,3 +337,27 @@ def test_table_judges_each_net_against_the_tolerance():
     assert tanh.verdict == f"differs: ∂L/∂z off by {tanh.dz_error:+.2f}"
     assert table.trains.to_dict() == {"relu": "no", "tanh": "yes", "sigmoid": "no"}
     assert "1 of 3 nets agree" in tvm.markdown(table.reset_index())
+
+
+def test_finite_width_shift_of_relu_matches_random_networks():
+    # 200 random ReLU nets (He init: theory predicts no change of the rms after layer 1), width 128
+    rng = np.random.default_rng(0)
+    depth, width, ratios = 40, 128, []
+    x = rng.random((64, 784)) * (rng.random((64, 784)) < 0.2)
+    for _ in range(200):
+        h, fan, rms = x, 784, []
+        for _ in range(depth):
+            z = h @ rng.normal(0.0, math.sqrt(keras_variance("he_normal", fan, width)), (fan, width))
+            rms.append(np.sqrt(np.mean(z**2)))
+            h, fan = np.maximum(z, 0.0), width
+        ratios.append(math.log10(rms[0] / rms[-1]))
+    p = theory.profile("relu", "he_normal", width, depth, (x**2).sum(1))
+    error = math.log10(p.z_rms.iloc[0] / p.z_rms.iloc[-1]) - np.mean(ratios)  # predicted - measured
+    shift, sd = theory.finite_width_shift("relu", width, depth)
+    # leading order in 1/width, and for one input: the probe's rms over images averages part of the
+    # fluctuation away, so the formula is an upper bound that explains most of the shift
+    print(f"random nets: error {error:+.3f}, sd {np.std(ratios):.3f}; formula {shift:+.3f}, sd {sd:.3f}")
+    assert 0.5 < error / shift < 1.1  # here 0.68
+    assert np.std(ratios) == pytest.approx(sd, rel=0.25)
+    assert theory.finite_width_shift("relu", width, depth, seeds=4)[1] == pytest.approx(sd / 2)
+    assert math.isnan(theory.finite_width_shift("tanh", width, depth)[0])

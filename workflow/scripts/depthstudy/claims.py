@@ -22,7 +22,8 @@ CENTRED = 0.1  # an output is zero-centred when |mean a| is below this
 THRESHOLDS = (
     f"saturated layer: > {SATURATED:.0%} of outputs on a flat tail; vanishing: max|∂L/∂z| at layer 1 "
     f"< {VANISHING:g} × that at the last hidden layer; dying ReLU: > {DEAD:.0%} dead units and mean bias "
-    f"< {NEGATIVE_BIAS}; zero-centred: |mean a| < {CENTRED}; networks compared by the 95 % tests of comparisons.md"
+    f"< {NEGATIVE_BIAS}; zero-centred: |mean a| < {CENTRED}; networks compared by the Holm-adjusted tests of "
+    "comparisons.md"
 )
 
 
@@ -60,7 +61,7 @@ def _vanishing_ratio(grads: pd.DataFrame, activation: str, depth: int) -> float:
 def claims_table(
     metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame
 ) -> pd.DataFrame:
-    """The three claims; where a verdict compares networks it reads the 95 % test of comparisons.csv."""
+    """The three claims; where a verdict compares networks it reads the Holm-adjusted test of comparisons.csv."""
     deep = int(metrics[metrics.exercise == "ex1"].depth.max())
     rows = []
 
@@ -111,7 +112,7 @@ def claims_table(
             f"signal std ratio {decay:.2e}; test accuracy, He init against Glorot: {describe(he_cures)}",
             verdict=_verdict(sum(tests), len(tests)),
             why="the signal shrinks layer by layer (vanishing, not dead units); He init, which keeps its variance, "
-            "beats Glorot at 95 %"
+            "beats Glorot (Holm-adjusted p < 0.05)"
             if not any(tests) and he_cures is not None and he_cures.holds
             else "see numbers",
         )
@@ -136,8 +137,8 @@ def claims_table(
             numbers=f"mean a: tanh {mean_tanh:+.3f}, sigmoid {mean_sig:+.3f}; ReLU + He against Tanh: "
             f"{describe(he_tanh)}; SELU against Tanh: {describe(selu_tanh)}",
             verdict=verdict,
-            why="Tanh is zero-centred, but a network that is not is as good as Tanh at 95 % once its init keeps "
-            "the variance: centring helps, variance is what decides"
+            why="Tanh is zero-centred, but a network that is not is as good as Tanh (Holm-adjusted) once its init "
+            "keeps the variance: centring helps, variance is what decides"
             if verdict == "mixed"
             else "see numbers",
         )

@@ -29,7 +29,7 @@ NO_GPU = ("", "-1", "none", "NoDevFiles")
 
 INSTALL_FIX = (
     "pip install -r requirements-gpu.txt, or with --sdm conda add --config device=gpu, which picks "
-    "envs/training-gpu.yaml (README, 'Running on a cluster')"
+    "envs/training-gpu.yaml (docs/cluster.md)"
 )
 
 

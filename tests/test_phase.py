@@ -1,0 +1,105 @@
+"""The trainability phase diagram: its training (one model, many nets), its statistics, and its outputs
+in the smoke study."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+from depthstudy import phase_diagram, theory
+from depthstudy.phase_training import batch_order, build, initialise, train_row
+
+SETTINGS = dict(activation="tanh", width=16, sigma_b2=0.05, learning_rate=0.05, batch_size=32, snapshots=[3, 10],
+                train_subset=200)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 60, (600, 28, 28)).astype(np.uint8)
+    y = rng.integers(0, 10, 600).astype(np.uint8)
+    for i, label in enumerate(y):  # learnable: the bright rows say the label
+        x[i, label * 2 : label * 2 + 3, :] = 255
+    return {"x_train": x[:500], "y_train": y[:500], "x_test": x[500:], "y_test": y[500:]}
+
+
+def test_a_net_trained_after_others_in_one_process_equals_it_trained_alone(arrays):
+    row = train_row(arrays, depth=3, seed=0, sigma_w2s=[1.0, 2.5, 4.0], settings=SETTINGS)
+    alone = train_row(arrays, depth=3, seed=0, sigma_w2s=[2.5], settings=SETTINGS)
+    pd.testing.assert_frame_equal(row[2.5], alone[2.5])  # bit for bit
+    frame = row[4.0]
+    assert frame.step.tolist() == [3, 10, 10] and frame.split.tolist() == ["train_subset", "train_subset", "test"]
+    assert frame[["exercise", "depth", "seed", "sigma_w2", "sigma_b2"]].drop_duplicates().values.tolist() == [
+        ["phase", 3, 0, 4.0, 0.05]
+    ]
+    assert not row[1.0].accuracy.equals(row[4.0].accuracy)
+
+
+def test_initial_weights_have_the_configured_variances():
+    model = build("tanh", 6, 256, 1e-3)
+    initialise(model, 2.0, 0.05, seed=3)
+    kernels = [layer.kernel.numpy() for layer in model.layers]
+    biases = np.concatenate([layer.bias.numpy() for layer in model.layers])
+    assert kernels[0].var() * 784 == pytest.approx(2.0, rel=0.02)
+    assert np.mean([k.var() * 256 for k in kernels[1:]]) == pytest.approx(2.0, rel=0.02)
+    assert biases.var() == pytest.approx(0.05, rel=0.1)
+    # common random numbers: another sigma_w^2 scales the same draws
+    initialise(model, 4.0, 0.05, seed=3)
+    assert model.layers[2].kernel.numpy() == pytest.approx(kernels[2] * math.sqrt(2.0))
+
+
+def test_batch_order_is_the_studys_epoch_permutations():
+    order = batch_order(100, steps=7, batch_size=32, seed=5)  # 224 images: three epochs, the last in part
+    assert order.shape == (7, 32)
+    flat = order.ravel()
+    assert flat[:100].tolist() == np.random.default_rng([5, 1]).permutation(100).tolist()
+    assert flat[100:200].tolist() == np.random.default_rng([5, 2]).permutation(100).tolist()
+
+
+def grid(rule_n):
+    """Cells of a tanh grid at sigma_b^2 0.05 where a net trains exactly when L < rule_n xi_c."""
+    rows = []
+    for sigma_w2 in (1.0, 1.5, 1.75, 2.0, 3.0, 4.0):
+        xi = theory.scales("tanh", sigma_w2, 0.05)["xi_c"]
+        for depth in (10, 20, 40, 80):
+            for seed in (0, 1):
+                trained = depth < rule_n * xi
+                accuracy = 0.9 if trained else 0.11
+                rows.append(dict(sigma_w2=sigma_w2, depth=depth, seed=seed, step=100, split="train_subset",
+                                 accuracy=accuracy + 0.001 * seed))  # fmt: skip
+                rows.append(dict(sigma_w2=sigma_w2, depth=depth, seed=seed, step=100, split="test", accuracy=accuracy))
+    return pd.DataFrame(rows)
+
+
+def test_summary_recovers_the_prefactor_and_scores_the_rule():
+    cells = phase_diagram.cells(grid(4.0), "tanh", 0.05, 0.5)
+    assert len(cells) == 24 and (cells.seeds == 2).all() and cells.ci_lower.notna().all()
+    row = phase_diagram.summary(cells).iloc[0]
+    assert row.fitted_n_low <= 4.0 <= row.fitted_n_high and row.agreement_fitted == 1.0
+    assert row.agreement == np.mean((cells.depth < 6 * cells.xi_c) == cells.trains) < 1.0
+    assert row.depth_only_agreement < 1.0  # which depths train depends on sigma_w^2
+    # Cohen's kappa by its definition
+    a, b = cells.predicted.to_numpy(), cells.trains.to_numpy()
+    chance = a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean())
+    assert row.kappa == pytest.approx(((a == b).mean() - chance) / (1 - chance))
+    assert phase_diagram.kappa([True, False, True], [True, False, True]) == 1.0
+    checks = phase_diagram.reproduction(cells, phase_diagram.summary(cells), 1.761)
+    assert [ok for _, ok, _ in checks][2] is True  # the theory beats depth alone
+
+
+def test_smoke_study_draws_the_phase_diagram(smoke_run):
+    results, config = smoke_run / "results", yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())["phase"]
+    nets = list((results / "phase").glob("depth*/seed*/sigma_w2_*.csv"))
+    assert len(nets) == len(config["sigma_w2"]) * len(config["depths"]) * len(config["seeds"])
+    cells = pd.read_csv(results / "tables/phase_trainability.csv")
+    assert len(cells) == len(nets) * len(config["snapshots"])
+    scales = theory.scales("tanh", 4.0, 0.05)
+    assert cells[cells.sigma_w2 == 4.0].xi_c.iloc[0] == pytest.approx(scales["xi_c"])
+    summary = pd.read_csv(results / "tables/phase_summary.csv")
+    assert summary.step.tolist() == config["snapshots"] and summary.agreement.between(0, 1).all()
+    md = (results / "tables/phase_trainability.md").read_text()
+    assert "Is the paper's result reproduced?" in md and "Schoenholz" in md
+    assert (results / "figures/phase_diagram.png").stat().st_size > 10_000
