@@ -40,29 +40,8 @@ include: "workflow/rules/claims.smk"
 include: "workflow/rules/tensorboard.smk"
 
 
-# Only data preparation and training go to a cluster; the rest reads small CSVs. (The figure rules,
-# made in a loop, declare it in their one body in figures.smk.)
-localrules:
-    all,
-    ex1b,
-    ex1c,
-    ex1d,
-    ex3,
-    claims,
-    class_shares,
-    combine_mlp,
-    combine_probe,
-    combine_cnn,
-    metrics_table,
-    cnn_table,
-    claims_table,
-    comparisons,
-    theory_profiles,
-    theory_vs_measured,
-    comparison_with_report,
-    tensorboard_mlp,
-    tensorboard_cnn,
-    tensorboard,
+# Only data preparation and training go to a cluster: every other rule reads small CSVs and says
+# `localrule: True` in its own body.
 
 
 rule all:
@@ -78,3 +57,4 @@ rule all:
         rules.comparisons.output,
         rules.tensorboard.input if config["tensorboard"] else [],
         rules.phase.input if PHASE else [],
+    localrule: True

@@ -1,5 +1,6 @@
 """The project's licence, citation and install sets: present, consistent, crediting the report and MNIST."""
 
+import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -43,6 +44,25 @@ def test_gpu_requirements_are_the_cpu_set_with_tensorflows_cuda_build():
     for name, req in gpu.items():
         installed = version("tensorflow-cpu" if name == "tensorflow" else name)
         assert req.specifier.contains(installed, prereleases=True), (name, installed, str(req))
+
+
+DEV_TOOLS = {"pytest", "ruff", "snakefmt"}
+
+
+def test_development_tools_install_from_their_own_file_on_top_of_the_runtime_set():
+    lines = [line.strip() for line in (ROOT / "requirements-dev.txt").read_text().splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    assert lines[0] == "-r requirements.txt"  # one source of truth for the runtime packages
+    assert {Requirement(line).name for line in lines[1:]} == DEV_TOOLS
+    for path in ("requirements.txt", "requirements-gpu.txt"):
+        assert not DEV_TOOLS & set(requirement_lines(ROOT / path)), path
+    for path in sorted((ROOT / "envs").glob("*.yaml")):
+        deps = yaml.safe_load(path.read_text())["dependencies"]
+        lines = [d for d in deps if isinstance(d, str)] + [
+            line for d in deps if isinstance(d, dict) for line in d["pip"]
+        ]
+        names = [re.match(r"[A-Za-z0-9_.-]+", line).group() for line in lines]
+        assert not DEV_TOOLS & set(names), path
 
 
 def test_conda_environments_for_cpu_and_gpu_differ_only_in_tensorflow():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from depthstudy import claims, comparisons, tables
+from depthstudy import claims, comparisons, stats, tables
 
 REFERENCE = tables.load_reference(ROOT / "workflow/resources/report_values.csv")
 
@@ -137,9 +137,11 @@ def test_comparisons_cover_every_claim_of_the_grid_with_intervals():
     assert not tanh_relu.holds  # 0.11 and 0.35: two seeds cannot put the difference above 0 at 95 %
     he_tanh = table[table.claim == "as good as"].iloc[0]
     assert he_tanh.holds == (he_tanh.lower > -comparisons.MARGIN and he_tanh.p_holm < comparisons.ALPHA)
-    cnn_row = table.iloc[-1]  # p below 0.05 alone, but not in a family of 7
-    assert cnn_row.test == "one-sample t" and cnn_row.p < 0.05 and not cnn_row.holds
+    cnn_row = table.iloc[-1]  # outside the networks' family: its own p decides
+    assert cnn_row.test == "one-sample t" and cnn_row.p_holm == cnn_row.p < 0.05 and cnn_row.holds
     # one family: every claim holds by its Holm-adjusted p, never below its own p
+    nets = table.iloc[:-1]
+    assert nets.p_holm.tolist() == pytest.approx(stats.holm(nets.p).tolist())
     assert (table.p_holm >= table.p).all() and table.p_holm.max() <= 1
     assert (
         table.holds == ((table.p_holm < comparisons.ALPHA) & ((table["diff"] > 0) | (table.claim != "beats")))
@@ -213,7 +215,7 @@ def test_claims_verdicts_follow_the_numbers():
     table, compared = verdicts(0.95)
     assert table.loc["a", "verdict"] == "mixed"  # gradients vanish, outputs do not saturate
     assert table.loc["b", "verdict"] == "not supported" and "vanishing" in table.loc["b", "why"]
-    assert "He init, which keeps its variance, beats Glorot at 95 %" in table.loc["b", "why"]
+    assert "He init, which keeps its variance, beats Glorot (Holm-adjusted p < 0.05)" in table.loc["b", "why"]
     assert table.loc["c", "verdict"] == "mixed"  # ReLU + He and SELU are as good as Tanh
     assert "95 % CI" in table.loc["c", "numbers"]
     # the same networks far below Tanh: not as good, so zero-centring is all that is left

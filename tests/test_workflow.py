@@ -305,6 +305,23 @@ def test_summary_has_the_reports_layers_and_parameter_counts(smoke_run):
     assert "Trainable params: 1,221,002" in text and "ptimizer" not in text
 
 
+@pytest.mark.parametrize(
+    "path, line",
+    [
+        ("workflow/scripts/plot.py", "import depthstudy.nowhere"),
+        ("workflow/scripts/depthstudy/io.py", "from .nowhere import something"),
+        ("workflow/scripts/depthstudy/io.py", "from . import nowhere"),
+    ],
+)
+def test_an_import_that_the_rerun_check_cannot_follow_is_refused(tmp_path, path, line):
+    work = copy_workflow(tmp_path)
+    with open(work / path, "a") as source:
+        source.write(f"\n{line}\n")
+    proc = snakemake(work, "-n", check=False)
+    assert proc.returncode != 0 and "Job stats" not in proc.stdout
+    assert "imports depthstudy.nowhere, which is not a module file" in proc.stdout, proc.stdout[-2000:]
+
+
 def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path):
     work = copy_workflow(tmp_path)
 
@@ -335,6 +352,8 @@ def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path)
         ("models.py", lambda rules: {"train_mlp", "train_cnn", "combine_mlp", "metrics_table"} <= rules),
         # tables and combining: no training, no data preparation
         ("tables.py", lambda rules: "combine_mlp" in rules and not rules & TRAINING_RULES),
+        # a workflow file that a module reads (names.py reads the schema's list of activations)
+        ("../../schemas/config.schema.yaml", lambda rules: {"metrics_table", "plot_ex1b_accuracy_by_depth"} <= rules),
     ],
 )
 def test_editing_a_package_module_reruns_exactly_what_runs_it(tmp_path, smoke_run, mnist_dir, module, check):

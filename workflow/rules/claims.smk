@@ -14,6 +14,7 @@ rule comparisons:
         **table_files("comparisons"),
     log:
         results("logs/comparisons.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -36,13 +37,14 @@ rule claims_table:
         **table_files("claims"),
     log:
         results("logs/claims_table.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
         dataset=DATA["name"],
-        code=code_hash("claims.py"),
+        code=code_hash("claims_table.py"),
     script:
-        "../scripts/claims.py"
+        "../scripts/claims_table.py"
 
 
 rule comparison_with_report:
@@ -54,6 +56,7 @@ rule comparison_with_report:
         **table_files("comparison_with_report"),
     log:
         results("logs/comparison_with_report.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -63,9 +66,9 @@ rule comparison_with_report:
         },
         dataset=DATA["name"],
         report_suffix=REPORT_SUFFIX,
-        code=code_hash("comparison.py"),
+        code=code_hash("comparison_with_report.py"),
     script:
-        "../scripts/comparison.py"
+        "../scripts/comparison_with_report.py"
 
 
 rule claims:
@@ -74,3 +77,4 @@ rule claims:
         rules.plot_claims_dead_units_relu.output,
         rules.plot_claims_saturation.output,
         rules.plot_cures_accuracy_by_depth.output,
+    localrule: True

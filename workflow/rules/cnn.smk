@@ -10,6 +10,8 @@ rule train_cnn:
         results("logs/train_cnn/seed{seed}.log"),
     benchmark:
         results("benchmarks/train_cnn/seed{seed}.tsv")
+    # the longest jobs of the study start first (then the phase diagram's rows, deepest first)
+    priority: 1000
     conda:
         TRAINING_ENV
     threads: config["threads"]["cnn"]

@@ -276,40 +276,96 @@ REPORT_SUFFIX = "" if DATA["key"] == "mnist" else " (MNIST)"
 REPORT_LABEL = f"the report{REPORT_SUFFIX}"
 
 
-# Reruns follow the code. Snakemake reruns a job when its rule's script changes, but not when a
-# module of the package that the script imports changes: edit models.py and it would answer "Nothing
-# to be done" over results that no longer match the code. So every rule has a param `code`, a hash of
-# its script and of every depthstudy module it imports, directly or through other modules (read from
-# their import statements, so the list cannot fall behind the code). Changing a param reruns a job.
-# A param rather than the modules as inputs: it follows content, not modification times, so a fresh
-# clone, a checkout or a copy reruns nothing, and no path to the package has to exist in the folder
-# the workflow runs in (as when it is used as a module from another folder).
+# Reruns follow the code. Snakemake reruns a job when its rule's script is newer than the job's
+# outputs (modification time), but not when a module of the package that the script imports
+# changes: edit models.py and it would answer "Nothing to be done" over results that no longer match
+# the code. So every rule has a param `code`, a hash of the content of its script, of every
+# depthstudy module it imports, directly or through other modules (read from their import
+# statements, so the list cannot fall behind the code), and of every workflow file those modules
+# read themselves (each declares them in a tuple `RESOURCES` of paths under workflow/). Changing a
+# param reruns a job. A param rather than the files as inputs: it follows content, not modification
+# times, so a fresh clone, a checkout or a copy reruns nothing, and no path to the package has to
+# exist in the folder the workflow runs in (as when it is used as a module from another folder).
 SCRIPTS = WORKFLOW_DIR / "scripts"
+PACKAGE = SCRIPTS / "depthstudy"
+_DEPENDENCIES, _CODE_HASHES = {}, {}  # per file and per script, read once per run
 
 
-def _package_imports(path):
-    """The depthstudy modules that a Python file imports (anywhere in it, lazy imports included)."""
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == "depthstudy":
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "depthstudy."
+def _module(path, name):
+    """The package module ``name`` imported in ``path``; an error if it is not a module file."""
+    found = PACKAGE / f"{name}.py"
+    if not found.exists():
+        raise ValueError(
+            f"{path}: imports depthstudy.{name}, which is not a module file of {PACKAGE}; "
+            "code_hash (workflow/rules/common.smk) follows module imports only"
+        )
+    return found
+
+
+def _dependencies(path):
+    """The package modules and workflow files that one Python file uses: its imports of depthstudy
+    (``import depthstudy.x``, ``from depthstudy import x``, ``from depthstudy.x import y``, and, inside
+    the package, relative imports), anywhere in it, and its RESOURCES. Read once per file and run.
+    """
+    tree = ast.parse(path.read_text(), filename=str(path))
+    inside = path.parent == PACKAGE
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("depthstudy."):
+                    found.add(_module(path, alias.name.split(".")[1]))
+                elif alias.name == "depthstudy":
+                    found.add(PACKAGE / "__init__.py")
+        elif isinstance(node, ast.ImportFrom):
+            source = node.module or ""
+            if node.level and inside:  # from . import x, from .x import y
+                names = [source] if source else [alias.name for alias in node.names]
+            elif node.level == 0 and source == "depthstudy":
+                names = [alias.name for alias in node.names]
+            elif node.level == 0 and source.startswith("depthstudy."):
+                names = [source.split(".")[1]]
+            else:
+                continue
+            found.update(_module(path, name.split(".")[0]) for name in names)
+        elif (
+            isinstance(node, ast.Call)
+            and "depthstudy" in ast.unparse(node)
+            and any(
+                word in ast.unparse(node.func)
+                for word in ("import_module", "__import__")
+            )
         ):
-            yield node.module.split(".")[1]
+            raise ValueError(
+                f"{path}, line {node.lineno}: a dynamic import of the package; code_hash cannot follow it"
+            )
+        elif isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) == "RESOURCES" for t in node.targets
+        ):
+            found.update(WORKFLOW_DIR / item for item in ast.literal_eval(node.value))
+    _DEPENDENCIES[path] = frozenset(found)
+    return _DEPENDENCIES[path]
 
 
 def code_hash(script):
-    """A short hash of ``workflow/scripts/<script>`` and every package module that it runs."""
+    """A short hash of ``workflow/scripts/<script>``, every package module that it runs, and every
+    workflow file that those read; computed once per script and run."""
+    if script in _CODE_HASHES:
+        return _CODE_HASHES[script]
     files, todo = set(), [SCRIPTS / script]
     while todo:
         path = todo.pop()
         if path not in files:
             files.add(path)
-            todo += [
-                SCRIPTS / "depthstudy" / f"{name}.py" for name in _package_imports(path)
-            ]
+            if path.suffix == ".py":
+                todo += _dependencies(path)
     digest = hashlib.sha256()
     for path in sorted(files):
-        for chunk in (path.name.encode(), b"\0", path.read_bytes()):
+        for chunk in (
+            str(path.relative_to(WORKFLOW_DIR)).encode(),
+            b"\0",
+            path.read_bytes(),
+        ):
             digest.update(chunk)
-    return digest.hexdigest()[:12]
+    _CODE_HASHES[script] = digest.hexdigest()[:12]
+    return _CODE_HASHES[script]

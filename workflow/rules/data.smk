@@ -25,6 +25,7 @@ rule class_shares:
         results("data/classes.csv"),
     log:
         results("logs/class_shares.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:

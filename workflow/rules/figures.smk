@@ -9,12 +9,12 @@
 
 CLASSES = rules.class_shares.output[0]
 THEORY = rules.theory_profiles.output.profiles
-ERRORBAR = {"sd": "sd", "ci95": "95 % CI"}[PLOT["errorbar"]]
-# in captions
-ERRORBARS = {
-    "sd": "one standard deviation",
-    "ci95": "the 95 % confidence interval of the mean (Student's t)",
+# plot.errorbar in words: short in titles, long in captions
+ERRORBAR_WORDS = {
+    "sd": ("sd", "one standard deviation"),
+    "ci95": ("95 % CI", "the 95 % confidence interval of the mean (Student's t)"),
 }
+ERRORBAR_TITLE, ERRORBAR_CAPTION = ERRORBAR_WORDS[PLOT["errorbar"]]
 EX1_GRADIENTS = expand(
     rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
 )
@@ -95,7 +95,7 @@ FIGURES = {
         input=dict(history=rules.combine_cnn.output.history),
         category="3 The CNN",
         options={
-            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = {ERRORBAR}"
+            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = {ERRORBAR_TITLE}"
         },
     ),
     "claims_dead_units_relu": dict(
@@ -193,7 +193,7 @@ for png, figure in FIGURES.items():
             figure=figure["draw"],
             dataset=DATA["name"],
             plot=PLOT,
-            errorbar=ERRORBARS[PLOT["errorbar"]],
+            errorbar=ERRORBAR_CAPTION,
             options=figure["options"],
             code=code_hash("plot.py"),
         script:

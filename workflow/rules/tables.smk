@@ -10,6 +10,7 @@ rule combine_mlp:
         history=results("combined/{exercise}/history.csv"),
     log:
         results("logs/combine_mlp/{exercise}.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -27,6 +28,7 @@ rule combine_probe:
         activations=results("combined/{exercise}/activations_depth{depth}.csv"),
     log:
         results("logs/combine_probe/{exercise}_depth{depth}.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -44,6 +46,7 @@ rule combine_cnn:
         history=results("combined/ex3/history.csv"),
     log:
         results("logs/combine_cnn.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -64,6 +67,7 @@ rule metrics_table:
         results("logs/metrics_table/{table}.log"),
     wildcard_constraints:
         table="|".join(TABLE_EXERCISE),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -85,6 +89,7 @@ rule cnn_table:
         **table_files("ex3_cnn"),
     log:
         results("logs/cnn_table.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:

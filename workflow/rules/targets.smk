@@ -6,6 +6,7 @@ rule ex1b:
         table_md("ex1"),
         rules.plot_ex1b_accuracy_by_depth.output,
         rules.plot_ex1b_learning_curves.output,
+    localrule: True
 
 
 rule ex1c:
@@ -13,6 +14,7 @@ rule ex1c:
         depth_figures("ex1c_max_gradient", "ex1"),
         depth_figures("ex1c_gradient_flow", "ex1"),
         depth_figures("ex1c_theory", "ex1"),
+    localrule: True
 
 
 rule ex1d:
@@ -21,6 +23,7 @@ rule ex1d:
         table_md("ex1d_trained"),
         rules.plot_ex1d_lecun_activation.output,
         depth_figures("ex1d_gradients", "ex1d"),
+    localrule: True
 
 
 rule theory:
@@ -29,6 +32,7 @@ rule theory:
         rules.plot_theory_signal_propagation.output,
         depth_figures("ex1c_theory", "ex1"),
         depth_figures("ex1d_gradients", "ex1d"),
+    localrule: True
 
 
 if PHASE:
@@ -44,3 +48,4 @@ rule ex3:
     input:
         rules.cnn_table.output,
         rules.plot_ex3_training_curves.output,
+    localrule: True

@@ -11,6 +11,7 @@ rule tensorboard_mlp:
         directory(results("tensorboard/{exercise}")),
     log:
         results("logs/tensorboard/{exercise}.log"),
+    localrule: True
     conda:
         "../../envs/training.yaml"
     params:
@@ -26,6 +27,7 @@ rule tensorboard_cnn:
         directory(results("tensorboard/ex3")),
     log:
         results("logs/tensorboard/ex3.log"),
+    localrule: True
     conda:
         "../../envs/training.yaml"
     params:
@@ -38,3 +40,4 @@ rule tensorboard:
     input:
         expand(rules.tensorboard_mlp.output, exercise=EXERCISES),
         rules.tensorboard_cnn.output,
+    localrule: True

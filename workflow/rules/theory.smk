@@ -28,14 +28,15 @@ rule theory_profiles:
         scales=results("theory/depth_scales.csv"),
     log:
         results("logs/theory_profiles.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
         nets=THEORY_NETS,
         probe=config["probe"],
-        code=code_hash("theory.py"),
+        code=code_hash("theory_profiles.py"),
     script:
-        "../scripts/theory.py"
+        "../scripts/theory_profiles.py"
 
 
 rule theory_vs_measured:
@@ -49,10 +50,11 @@ rule theory_vs_measured:
         **table_files("theory_vs_measured"),
     log:
         results("logs/theory_vs_measured.log"),
+    localrule: True
     conda:
         "../../envs/plotting.yaml"
     params:
         dataset=DATA["name"],
-        code=code_hash("theory_table.py"),
+        code=code_hash("theory_vs_measured.py"),
     script:
-        "../scripts/theory_table.py"
+        "../scripts/theory_vs_measured.py"

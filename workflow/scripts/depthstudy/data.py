@@ -29,7 +29,9 @@ IDX_FILES = {
 }
 
 # The data sets that the config's `dataset` can name, with their pins (read by the workflow too).
-CATALOG = Path(__file__).resolve().parents[2] / "resources" / "datasets.yaml"
+# Workflow files this module reads (paths under workflow/); code_hash tracks them for reruns.
+RESOURCES = ("resources/datasets.yaml",)
+CATALOG = Path(__file__).resolve().parents[2] / RESOURCES[0]
 
 
 def catalog() -> dict[str, dict]:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+# Workflow files this module reads (paths under workflow/); code_hash tracks them for reruns.
+RESOURCES = ("schemas/config.schema.yaml",)
+SCHEMA = Path(__file__).resolve().parents[2] / RESOURCES[0]
 ACTIVATIONS: list[str] = yaml.safe_load(SCHEMA.read_text())["$defs"]["activation"]["enum"]
 
 # How tables and figures write an activation where its config name is not how a reader knows it.
