@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from depthstudy import claims, comparisons, stats, tables
+from depthstudy import claims, comparisons, markdown, stats, tables
 
 REFERENCE = tables.load_reference(ROOT / "workflow/resources/report_values.csv")
 
@@ -33,7 +33,7 @@ def test_metrics_table_means_sds_and_report_values():
     assert table.loc["relu", "test_accuracy"] == "0.920 ± 0.020"
     assert table.loc["relu", "report_test_accuracy"] == 0.908 and table.loc["sigmoid", "report_test_loss"] == 2.3
     assert math.isnan(table.loc["sigmoid", "test_accuracy_sd"])  # one seed: no sd
-    md = tables.to_markdown(table.reset_index(), tables.MD_COLUMNS)
+    md = markdown.frame_table(table.reset_index(), tables.MD_COLUMNS)
     # 95 % CI over 3 seeds: mean ± t(0.975, 2) sd / sqrt(3) = ± 4.303 × 0.02 / 1.732
     row = "| relu | 5 | 3 | 0 | 0.320 ± 0.020 | [0.270, 0.370] | 0.323 | 0.920 ± 0.020 | [0.870, 0.970] | 0.908 |"
     assert row in md
@@ -84,13 +84,19 @@ def test_combine_keeps_the_job_keys_each_file_carries_and_refuses_a_file_without
 def test_comparison_flags_disagreements_beyond_seed_noise():
     m = metrics_frame(
         [("ex1", "tanh", 5, s, 0.33, 0.909 + 0.001 * s, False) for s in range(3)]
-        + [("ex1", "relu", 20, s, 0.3, 0.93, False) for s in range(3)]
+        + [("ex1", "relu", 20, s, 0.3, acc, False) for s, acc in enumerate([0.78, 0.99, 0.93])]
+        + [("ex1", "sigmoid", 40, s, 0.3, 0.93, False) for s in range(3)]
     )
-    cmp = tables.comparison_with_report(REFERENCE, m, None, {"ex1": {"epochs": 5, "learning_rate": 0.01}})
+    settings = {"ex1": {"epochs": 5, "learning_rate": 0.01, "initializer": "glorot_uniform"}}
+    cmp = tables.comparison_with_report(REFERENCE, m, None, settings)
     row = cmp.set_index(["activation", "depth", "metric"])
     assert not row.loc[("tanh", 5, "test_accuracy"), "differs"]
     assert row.loc[("relu", 20, "test_accuracy"), "differs"]
-    assert "edge of trainability" in row.loc[("relu", 20, "test_accuracy"), "likely_reason"]
+    # seeds that spread put a net at the edge of trainability, whatever its depth; agreeing seeds do not
+    assert (
+        "edge of trainability: its seeds spread by sd 0.11" in row.loc[("relu", 20, "test_accuracy"), "likely_reason"]
+    )
+    assert row.loc[("sigmoid", 40, "test_accuracy"), "likely_reason"].startswith("training settings")
     bound = cmp[cmp.metric == "derivative_max"].iloc[0]
     assert bound.differs and "1.15393" in bound.likely_reason
     # on another data set, the data are the likely reason, and the arithmetic slip is still the report's

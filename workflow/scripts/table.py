@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from depthstudy import tables
+from depthstudy import markdown, tables
 from depthstudy.io import as_list, write_csv, write_text
 from depthstudy.logs import job_name, start_job
 
@@ -17,4 +17,4 @@ else:
 write_csv(table, sm.output.csv)
 # the report's columns are MNIST's; beside another data set's results their headings say so
 columns = {k: v + sm.params.report_suffix if k.startswith("report_") else v for k, v in tables.MD_COLUMNS.items()}
-write_text(tables.to_markdown(table, columns, title=sm.params.title), sm.output.md)
+write_text(markdown.frame_table(table, columns, title=sm.params.title), sm.output.md)

@@ -12,8 +12,9 @@ against the report's single CNN run, which has no spread, from a one-sample t-te
 the claim's own: two-sided for "beats", one-sided against a difference of -MARGIN or worse for "as
 good as". The networks' comparisons are one family of claims (the study's and claims.md's conclusions
 are drawn together), so each p is Holm-adjusted over the family, and a claim holds when its adjusted p
-is below ALPHA (the CNN against the report's single number is a question of its own, unadjusted): of twenty comparisons where nothing differs, the chance that any passes stays below 5 %. To
-put both kinds on one scale, a non-inferiority p enters the family doubled (so that it holds
+is below ALPHA (the CNN against the report's single number is a question of its own, unadjusted):
+of twenty comparisons where nothing differs, the chance that any passes stays below 5 %. To put both
+kinds on one scale, a non-inferiority p enters the family doubled (so that it holds
 unadjusted exactly when the interval's lower end lies above -MARGIN, as a "beats" p of 0.05 does at 0).
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from depthstudy import names, stats
+from depthstudy import markdown, names, stats
 
 ALPHA = 0.05  # of the family, after Holm's adjustment
 MARGIN = 0.02  # "as good as": at most 2 points of test accuracy worse, smaller than any depth effect here
@@ -164,12 +165,9 @@ def describe(row) -> str:
     verdict = "holds" if row.holds else "does not hold"
     return (
         f"{row.mean_a:.3f} vs {row.mean_b:.3f}, difference {row['diff']:+.3f} (95 % CI {row.lower:+.3f} to "
-        f"{row.upper:+.3f}, {row.test}, p = {_p(row.p)}, Holm-adjusted {_p(row.p_holm)}): {verdict}"
+        f"{row.upper:+.3f}, {row.test}, p = {markdown.p_value(row.p)}, "
+        f"Holm-adjusted {markdown.p_value(row.p_holm)}): {verdict}"
     )
-
-
-def _p(p: float) -> str:
-    return "0" if p == 0 else f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
 def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
@@ -182,20 +180,19 @@ def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
         f"against a difference of −{MARGIN} or worse, shown doubled). Intervals from "
         "Welch's t-test: a bootstrap over 3 seeds has 10 distinct resamples and too narrow an interval. The "
         "report's single CNN run has no spread, so the CNN gets a one-sample t-test. The networks' rows are one "
-        f"family of {int((table.exercise_a != 'ex3').sum())} claims: *holds* reads Holm's adjusted p, below {ALPHA} (a non-inferiority p enters the "
-        "family doubled, on the two-sided scale), so that the chance of any false claim in the table stays "
+        f"family of {int((table.exercise_a != 'ex3').sum())} claims: *holds* reads Holm's adjusted p, below "
+        f"{ALPHA} (a non-inferiority p enters the family doubled, on the two-sided scale), so that the chance "
+        "of any false claim in the table stays "
         f"below {ALPHA:.0%}. The CNN against the report's number is a question of its own, not adjusted. The "
         "intervals are each comparison's own, unadjusted.",
         "",
-        "| comparison | A | B | difference A − B | 95 % CI | test | p | p (Holm) | holds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "",
     ]
-    for _, r in table.iterrows():
-        lines.append(
-            f"| {r.comparison} | {r.mean_a:.4f} ({r.seeds_a}) | {r.mean_b:.4f} ({r.seeds_b}) | {r['diff']:+.4f} | "
-            f"[{r.lower:+.4f}, {r.upper:+.4f}] | {r.test} | {_p(r.p)} | {_p(r.p_holm)} | "
-            f"{'yes' if r.holds else '**no**'} |"
-        )
-    if table.empty:
-        lines.append("| (none: every compared network needs two finished seeds) | | | | | | | | |")
-    return "\n".join(lines) + "\n"
+    header = ["comparison", "A", "B", "difference A − B", "95 % CI", "test", "p", "p (Holm)", "holds"]
+    rows = [
+        [r.comparison, f"{r.mean_a:.4f} ({r.seeds_a})", f"{r.mean_b:.4f} ({r.seeds_b})", f"{r['diff']:+.4f}",
+         f"[{r.lower:+.4f}, {r.upper:+.4f}]", r.test, markdown.p_value(r.p), markdown.p_value(r.p_holm),
+         "yes" if r.holds else "**no**"]
+        for _, r in table.iterrows()
+    ] or [["(none: every compared network needs two finished seeds)", *[""] * 8]]  # fmt: skip
+    return "\n".join(lines) + markdown.table(header, rows)

@@ -26,6 +26,8 @@ import pandas as pd  # noqa: E402
 
 from depthstudy import stats, theory  # noqa: E402
 from depthstudy.io import atomic_path  # noqa: E402
+from depthstudy.markdown import number  # noqa: E402
+from depthstudy.markdown import table as markdown_table  # noqa: E402
 
 RULE_XI = theory.TRAINABLE_XI  # the paper's prefactor: L < 6 xi_c
 BOUNDARY = 0.25  # "away from the boundary": |L - 6 xi_c| > 25 % of 6 xi_c
@@ -152,93 +154,85 @@ def reproduction(table: pd.DataFrame, summary_frame: pd.DataFrame, critical: flo
     ]  # fmt: skip
 
 
-def _fmt(value, digits: int = 3) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        if math.isinf(value):
-            return "∞"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-
-
 def markdown(table: pd.DataFrame, summary_frame: pd.DataFrame, settings: dict, dataset: str, critical: float) -> str:
     """phase_trainability.md: the setup, the verdicts, the summary per snapshot, the deepest trainable
     depth per sigma_w^2, and every cell."""
-    threshold = settings["trains_above"]
     checks = reproduction(table, summary_frame, critical)
-    lines = [
-        f"# Trainability phase diagram on {dataset}: measured against L < 6 ξc",
-        "",
-        f"After {CITATION}. Produced by `depthstudy.phase_diagram`; nothing here is written by hand.",
-        "",
-        f"Setup: {settings['activation']} networks of width {settings['width']}, weights N(0, σw²/fan-in), biases "
-        f"N(0, {settings['sigma_b2']}), plain SGD at rate {settings['learning_rate']}, batch {settings['batch_size']}; "
-        f"training accuracy on the first {settings['train_subset']:,} training images after "
-        f"{', '.join(map(str, settings['snapshots']))} steps, seeds {settings['seeds']}. A cell *trains* when its "
-        f"mean training accuracy is above {threshold}; it is *predicted* to when L < 6 ξc. *Away from the "
-        f"boundary*: |L − 6 ξc| > {BOUNDARY:.0%} of 6 ξc. The critical σw² (χ₁ = 1) at σb² = {settings['sigma_b2']} "
-        f"is {critical:.3f}.",
-        "",
-        f"## Is the paper's result reproduced? (at {summary_frame.step.iloc[-1]} steps)",
-        "",
-        *_table(["check", "passed", "measured"], [[what, ok, numbers] for what, ok, numbers in checks]),
-        "",
-        "## Agreement per snapshot",
-        "",
-        *_table(
-            [
-                "steps",
-                "cells that train",
-                "agreement with 6 ξc",
-                "away from the boundary (cells)",
-                "Cohen's κ",
-                "fitted n (range)",
-                "agreement with n ξc",
-                "best depth-only rule",
-            ],
-            [
-                [
-                    r.step,
-                    f"{r.trains} of {r.cells}",
-                    r.agreement,
-                    f"{_fmt(r.agreement_away)} ({r.cells_away})",
-                    r.kappa,
-                    f"{r.fitted_n:.2f} ({r.fitted_n_low:.2f}–{r.fitted_n_high:.2f})"
-                    if r.fitted_n == r.fitted_n
-                    else "none (all or no cells train)",
-                    r.agreement_fitted,
-                    f"{_fmt(r.depth_only_agreement)} (L ≤ {r.depth_only_max_depth:g})",
-                ]
-                for r in summary_frame.itertuples()
-            ],
-        ),  # fmt: skip
-        "",
-        "## The deepest trainable net per σw² (0: none trains)",
-        "",
-    ]
+    three = lambda value: number(value, 3)  # noqa: E731 (shares and scales)
+    summary_rows = [
+        [r.step, f"{r.trains} of {r.cells}", three(r.agreement), f"{three(r.agreement_away)} ({r.cells_away})",
+         three(r.kappa),
+         f"{r.fitted_n:.2f} ({r.fitted_n_low:.2f}–{r.fitted_n_high:.2f})" if r.fitted_n == r.fitted_n
+         else "none (all or no cells train)",
+         three(r.agreement_fitted), f"{three(r.depth_only_agreement)} (L ≤ {r.depth_only_max_depth:g})"]
+        for r in summary_frame.itertuples()
+    ]  # fmt: skip
     per = deepest(table)
     wide = per.pivot(index="sigma_w2", columns="step", values="deepest_trainable")
     scales = per.groupby("sigma_w2").rule_depth.first()
-    lines += _table(
-        ["σw²", "6 ξc", *[f"{step} steps" for step in wide.columns]],
-        [[f"{s:g}", scales[s], *wide.loc[s].tolist()] for s in wide.index],
+    cell_rows = [
+        [r.step, f"{r.sigma_w2:g}", r.depth, three(r.train_accuracy),
+         f"[{three(r.ci_lower)}, {three(r.ci_upper)}]" if r.seeds > 1 else "", three(r.xi_c), three(r.rule_depth),
+         r.predicted, r.trains, three(r.test_accuracy)]
+        for r in table.itertuples()
+    ]  # fmt: skip
+    return "\n".join(
+        [
+            f"# Trainability phase diagram on {dataset}: measured against L < 6 ξc",
+            "",
+            f"After {CITATION}. Produced by `depthstudy.phase_diagram`; nothing here is written by hand.",
+            "",
+            f"Setup: {settings['activation']} networks of width {settings['width']}, weights N(0, σw²/fan-in), "
+            f"biases N(0, {settings['sigma_b2']}), plain SGD at rate {settings['learning_rate']}, batch "
+            f"{settings['batch_size']}; training accuracy on the first {settings['train_subset']:,} training images "
+            f"after {', '.join(map(str, settings['snapshots']))} steps, seeds {settings['seeds']}. A cell *trains* "
+            f"when its mean training accuracy is above {settings['trains_above']}; it is *predicted* to when "
+            f"L < 6 ξc. *Away from the boundary*: |L − 6 ξc| > {BOUNDARY:.0%} of 6 ξc. The critical σw² (χ₁ = 1) "
+            f"at σb² = {settings['sigma_b2']} is {critical:.3f}.",
+            "",
+            f"## Is the paper's result reproduced? (at {summary_frame.step.iloc[-1]} steps)",
+            "",
+            markdown_table(["check", "passed", "measured"], [list(check) for check in checks]),
+            "## Agreement per snapshot",
+            "",
+            markdown_table(
+                [
+                    "steps",
+                    "cells that train",
+                    "agreement with 6 ξc",
+                    "away from the boundary (cells)",
+                    "Cohen's κ",
+                    "fitted n (range)",
+                    "agreement with n ξc",
+                    "best depth-only rule",
+                ],
+                summary_rows,
+            ),  # fmt: skip
+            "## The deepest trainable net per σw² (0: none trains)",
+            "",
+            markdown_table(
+                ["σw²", "6 ξc", *[f"{step} steps" for step in wide.columns]],
+                [[f"{s:g}", three(scales[s]), *wide.loc[s].tolist()] for s in wide.index],
+            ),
+            "## Every cell",
+            "",
+            markdown_table(
+                [
+                    "steps",
+                    "σw²",
+                    "L",
+                    "training accuracy",
+                    "95 % CI",
+                    "ξc",
+                    "6 ξc",
+                    "predicted",
+                    "trains",
+                    "test accuracy",
+                ],
+                cell_rows,
+            ),  # fmt: skip
+        ]
     )
-    lines += ["", "## Every cell", ""]
-    lines += _table(
-        ["steps", "σw²", "L", "training accuracy", "95 % CI", "ξc", "6 ξc", "predicted", "trains", "test accuracy"],
-        [[r.step, f"{r.sigma_w2:g}", r.depth, r.train_accuracy,
-          f"[{_fmt(r.ci_lower)}, {_fmt(r.ci_upper)}]" if r.seeds > 1 else "", r.xi_c, r.rule_depth, r.predicted,
-          r.trains, r.test_accuracy] for r in table.itertuples()],
-    )  # fmt: skip
-    return "\n".join(lines) + "\n"
 
 
 def figure(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, title: str, activation: str,

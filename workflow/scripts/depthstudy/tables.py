@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from depthstudy import names, stats
-from depthstudy.formulas import REPORT_DERIVATIVE_MAX, lecun_derivative_range
+from depthstudy import markdown, names, stats
+from depthstudy.formulas import LECUN_A, LECUN_C, REPORT_DERIVATIVE_MAX, lecun_derivative_range
 
 # Every per-job CSV carries its job's keys as columns; the exercise and seed are in all of them.
 JOB_KEYS = ("exercise", "seed")
@@ -123,26 +123,6 @@ MD_COLUMNS = {
 }
 
 
-def to_markdown(frame: pd.DataFrame, columns: dict[str, str] | None = None, title: str = "") -> str:
-    """A GitHub-flavoured Markdown table (no tabulate dependency)."""
-    columns = columns or {c: c for c in frame.columns}
-    columns = {k: v for k, v in columns.items() if k in frame.columns}
-
-    def cell(value):
-        if isinstance(value, float):
-            if math.isnan(value):
-                return ""
-            return f"{value:.0f}" if value.is_integer() and abs(value) >= 100 else f"{value:.6g}"
-        return str(value)
-
-    lines = [f"## {title}", ""] if title else []
-    lines.append("| " + " | ".join(columns.values()) + " |")
-    lines.append("|" + "|".join("---" for _ in columns) + "|")
-    for _, row in frame.iterrows():
-        lines.append("| " + " | ".join(cell(row[c]) for c in columns) + " |")
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------------------------------
 # The report's numbers beside the pipeline's
 
@@ -156,10 +136,16 @@ def seed_noise_differs(report: float, values: pd.Series, floor: float) -> bool:
     return abs(report - values.mean()) > 3 * sd + floor
 
 
-def _reason(row: pd.Series, settings: dict, dataset: str = "MNIST", report_suffix: str = "") -> str:
-    """One line on the likely cause of a disagreement, from what differs between the two runs."""
+# Seeds that spread by more than this sd put a net at the edge of trainability.
+UNSTABLE_SD = 0.1
+
+
+def _reason(row: pd.Series, settings: dict, dataset: str = "MNIST", report_suffix: str = "", spread=math.nan) -> str:
+    """One line on the likely cause of a disagreement, from what differs between the two runs;
+    ``spread``: the sd of the pipeline's values over seeds."""
     if row.metric.startswith("derivative"):
-        return "the report's arithmetic: 1.7159 × 2/3 + 0.01 = 1.15393, not 1.55393"
+        computed = lecun_derivative_range()[1]
+        return f"the report's arithmetic: {LECUN_A} × 2/3 + {LECUN_C} = {computed:.5f}, not {REPORT_DERIVATIVE_MAX}"
     if row.exercise == "ex1d":
         return "untrained networks score at chance; which wrong class wins depends on the random init draw"
     if report_suffix:  # the report's numbers are not of this run's data set
@@ -171,11 +157,12 @@ def _reason(row: pd.Series, settings: dict, dataset: str = "MNIST", report_suffi
             f"lr {c.get('learning_rate')}, batch {c.get('batch_size')}; the report's run is not stated"
         )
     s = settings.get(row.exercise, {})
-    if row.activation == "relu" and row.depth == 20:
+    if spread > UNSTABLE_SD:
         return (
-            "20-layer ReLU with Glorot init sits at the edge of trainability: the outcome swings with "
-            f"epochs and learning rate (ours: {s.get('epochs')} epochs, lr {s.get('learning_rate')}, "
-            f"batch {s.get('batch_size')}; the report states neither)"
+            f"{row.depth}-layer {names.display(row.activation)} with {s.get('initializer')} init sits at the edge of "
+            f"trainability: its seeds spread by sd {spread:.2f}, and the outcome swings with epochs and learning "
+            f"rate (ours: {s.get('epochs')} epochs, lr {s.get('learning_rate')}, batch {s.get('batch_size')}; the "
+            "report states neither)"
         )
     return (
         f"training settings: ours {s.get('epochs')} epochs of SGD lr {s.get('learning_rate')}, "
@@ -228,7 +215,10 @@ def comparison_with_report(
             seeds=int(values.notna().sum()),
             differs=seed_noise_differs(ref.value, values, floor),
         )
-        row["likely_reason"] = _reason(pd.Series(row), settings, dataset, report_suffix) if row["differs"] else ""
+        spread = float(values.std(ddof=1)) if values.notna().sum() > 1 else math.nan
+        row["likely_reason"] = (
+            _reason(pd.Series(row), settings, dataset, report_suffix, spread) if row["differs"] else ""
+        )
         if ref.note and not ref.metric.startswith("derivative"):
             row["likely_reason"] = (row["likely_reason"] + "; " if row["likely_reason"] else "") + ref.note
         rows.append(row)
@@ -248,4 +238,4 @@ def comparison_markdown(comparison: pd.DataFrame, dataset: str = "MNIST", report
         "(exact for parameter counts); the last column gives the likely reason. Report derivative "
         f"bound of LeCun's f': {REPORT_DERIVATIVE_MAX}; computed: {lecun_derivative_range()[1]:.5f}.\n\n"
     )
-    return header + to_markdown(table)
+    return header + markdown.frame_table(table)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from depthstudy import names, theory
+from depthstudy.markdown import number
+from depthstudy.markdown import table as markdown_table
 
 TOLERANCE = 0.3  # |predicted - measured| in log10 (a factor of 2) for "agrees"
 # A network "trains" when its mean test accuracy reaches this share of the best network's in the
@@ -130,16 +132,6 @@ def _verdict(row: pd.Series) -> str:
     return "agrees" if not problems else "differs: " + "; ".join(problems)
 
 
-def _number(value, digits=2) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
-    return f"{value:.{digits}f}"
-
-
 DECIDED = {"xi_c": "ξc", "xi_grad": "ξ∇"}
 NUMBERS = ("dz_predicted", "dz_measured", "dz_error", "signal_predicted", "signal_measured", "signal_error",
            "dw_predicted", "dw_measured")  # fmt: skip
@@ -166,20 +158,20 @@ def markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
         "log10 of one net's rms, falls short of mean-field theory by β/(4 ln 10)), ± its sd over this many seeds. "
         f"*trains*: mean test accuracy ≥ {TRAINS:.0%} of the best network's here.",
         "",
-        "| exercise | activation | init | hidden layers | ∂L/∂z predicted | measured | error | signal predicted "
-        "| measured | error | finite width | ∂L/∂W predicted | measured | ξ∇ | ξc | trainable (theory) | decided by "
-        "| test accuracy | trains | verdict |",
-        "|" + "---|" * 20,
     ]
+    header = ["exercise", "activation", "init", "hidden layers", "∂L/∂z predicted", "measured", "error",
+              "signal predicted", "measured", "error", "finite width", "∂L/∂W predicted", "measured", "ξ∇", "ξc",
+              "trainable (theory)", "decided by", "test accuracy", "trains", "verdict"]  # fmt: skip
+    rows = []
     for _, r in frame.iterrows():
         init = r.initializer + (" + BatchNorm" if r.batchnorm else "")
-        cells = [r.exercise, names.display(r.activation), init, str(r.depth)]
-        cells += [_number(r[c]) for c in NUMBERS[:6]]
+        cells = [r.exercise, names.display(r.activation), init, r.depth]
+        cells += [number(r[c], 2) for c in NUMBERS[:6]]
         finite = r.signal_finite_width
         cells.append("" if math.isnan(finite) else f"{finite:+.2f} ± {r.signal_finite_width_sd:.2f}")
-        cells += [_number(r[c]) for c in NUMBERS[6:]]
-        cells += [_number(r.xi_grad, 3 if r.xi_grad < 10 else 1), _number(r.xi_c, 3 if r.xi_c < 10 else 1)]
-        cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), _number(r.test_accuracy, 3), r.trains]
-        cells.append(r.verdict if r.verdict == "agrees" else f"**{r.verdict}**")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        cells += [number(r[c], 2) for c in NUMBERS[6:]]
+        cells += [number(xi, 3 if xi < 10 else 1) for xi in (r.xi_grad, r.xi_c)]
+        cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), number(r.test_accuracy, 3)]
+        cells += [r.trains, r.verdict if r.verdict == "agrees" else f"**{r.verdict}**"]
+        rows.append(cells)
+    return "\n".join(lines) + "\n" + markdown_table(header, rows)
