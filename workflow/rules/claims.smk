@@ -1,6 +1,7 @@
 # Beyond the report: its explanations tested with the probe statistics, every comparison with a
-# 95 % test, and every number of the report beside the pipeline's. Their figures are in figures.smk.
-# claims_table runs the comparisons it needs itself (the same code), so that `claims` needs no CNN.
+# Holm-adjusted test, and every number of the report beside the pipeline's. Their figures are in figures.smk.
+# claims_table runs the networks' comparisons itself (the same code and family as comparisons.md, whose
+# CNN row is a question of its own), so that `claims` needs no CNN.
 
 
 rule comparisons:
@@ -29,7 +30,10 @@ rule comparisons:
 
 rule claims_table:
     input:
-        metrics=expand(rules.combine_mlp.output.metrics, exercise=["ex1", *CURES]),
+        # the networks of every comparison: claims.md reads their family's Holm-adjusted tests
+        metrics=expand(
+            rules.combine_mlp.output.metrics, exercise=["ex1", "ex1d_trained", *CURES]
+        ),
         activations=combined("activations", "ex1", DEEPEST)
         + combined("activations", "cure_he_init", DEEPEST),
         gradients=combined("gradients", "ex1", DEEPEST),

@@ -3,8 +3,9 @@
 # reach it as params, so changing one re-runs the figure rules and nothing upstream.
 #
 # Entry: the PNG's name under results/figures/ (with {depth} for one figure per depth), the function
-# of depthstudy.figures that draws it, its inputs (named like that function's frame arguments), its
-# report category, and the function's other arguments (a title). Without _depth{depth}, the name
+# that draws it (module.function, of a figure module that the rule script plot.py lists), its
+# inputs (named like that function's frame arguments), its report category, and the function's
+# other arguments (a title). Without _depth{depth}, the name
 # also names the rule (plot_<name>) and its caption (workflow/report/<name>.rst).
 
 CLASSES = rules.class_shares.output[0]
@@ -21,7 +22,7 @@ EX1_GRADIENTS = expand(
 
 FIGURES = {
     "ex1b_accuracy_by_depth": dict(
-        draw="accuracy_by_depth",
+        draw="figures.accuracy_by_depth",
         input=dict(
             metrics=expand(rules.combine_mlp.output.metrics, exercise="ex1"),
             reference=REFERENCE,
@@ -34,13 +35,13 @@ FIGURES = {
         },
     ),
     "ex1b_learning_curves": dict(
-        draw="learning_curves",
+        draw="figures.learning_curves",
         input=dict(history=expand(rules.combine_mlp.output.history, exercise="ex1")),
         category="1.B Depth and activation",
         options={"title": f"1.B training loss per epoch ({train_note('ex1')})"},
     ),
     "ex1c_max_gradient_depth{depth}": dict(
-        draw="gradient_profile",
+        draw="figures.gradient_profile",
         input=dict(gradients=EX1_GRADIENTS),
         category="1.C Gradients",
         subcategory="max gradient per layer",
@@ -49,7 +50,7 @@ FIGURES = {
         },
     ),
     "ex1c_gradient_flow_depth{depth}": dict(
-        draw="gradient_flow",
+        draw="figures.gradient_flow",
         input=dict(gradients=EX1_GRADIENTS),
         category="1.C Gradients",
         subcategory="gradient flow over epochs",
@@ -58,7 +59,7 @@ FIGURES = {
         },
     ),
     "ex1c_theory_depth{depth}": dict(
-        draw="theory_profile",
+        draw="theory_figures.theory_profile",
         input=dict(gradients=EX1_GRADIENTS, theory=THEORY),
         category="1.C Gradients",
         subcategory="theory at initialisation",
@@ -68,13 +69,13 @@ FIGURES = {
         },
     ),
     "ex1d_lecun_activation": dict(
-        draw="lecun_activation",
+        draw="figures.lecun_activation",
         input={},
         category="1.D LeCun's scaled tanh",
         options={},
     ),
     "ex1d_gradients_depth{depth}": dict(
-        draw="gradient_profile",
+        draw="theory_figures.gradient_profile_with_theory",
         input=dict(
             gradients=expand(
                 rules.combine_probe.output.gradients,
@@ -91,7 +92,7 @@ FIGURES = {
         },
     ),
     "ex3_training_curves": dict(
-        draw="cnn_curves",
+        draw="figures.cnn_curves",
         input=dict(history=rules.combine_cnn.output.history),
         category="3 The CNN",
         options={
@@ -99,7 +100,7 @@ FIGURES = {
         },
     ),
     "claims_dead_units_relu": dict(
-        draw="dead_units",
+        draw="claims_figures.dead_units",
         input=dict(
             glorot=combined("activations", "ex1", DEEPEST),
             he=combined("activations", "cure_he_init", DEEPEST),
@@ -110,7 +111,7 @@ FIGURES = {
         },
     ),
     "claims_saturation": dict(
-        draw="saturation",
+        draw="claims_figures.saturation",
         input=dict(
             activations=combined("activations", "ex1", EXERCISES["ex1"]["depths"]),
             lecun=combined(
@@ -121,7 +122,7 @@ FIGURES = {
         options={"title": "Saturated outputs per layer and epoch (probe batch)"},
     ),
     "theory_signal_propagation": dict(
-        draw="theory_signal_propagation",
+        draw="theory_figures.theory_signal_propagation",
         input=dict(
             activations=[
                 f
@@ -142,7 +143,7 @@ FIGURES = {
         },
     ),
     "cures_accuracy_by_depth": dict(
-        draw="cures_accuracy",
+        draw="claims_figures.cures_accuracy",
         input=dict(
             metrics=expand(rules.combine_mlp.output.metrics, exercise=["ex1", *CURES]),
             classes=CLASSES,
@@ -156,7 +157,7 @@ FIGURES = {
 }
 if PHASE:
     FIGURES["phase_diagram"] = dict(
-        draw="phase_diagram",
+        draw="phase_diagram.figure",
         input=dict(
             cells=rules.phase_table.output.csv, summary=rules.phase_table.output.summary
         ),

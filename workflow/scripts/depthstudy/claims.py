@@ -61,32 +61,41 @@ def _vanishing_ratio(grads: pd.DataFrame, activation: str, depth: int) -> float:
 def claims_table(
     metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame
 ) -> pd.DataFrame:
-    """The three claims; where a verdict compares networks it reads the Holm-adjusted test of comparisons.csv."""
+    """The three claims at ex1's deepest depth; where a verdict compares networks it reads the
+    Holm-adjusted test of ``comparisons``."""
     deep = int(metrics[metrics.exercise == "ex1"].depth.max())
-    rows = []
+    return pd.DataFrame(
+        [
+            sigmoid_claim(activations, gradients, deep),
+            dying_relu_claim(activations, comparisons, deep),
+            zero_centred_claim(activations, comparisons, deep),
+        ]
+    )
 
-    # (a) Sigmoid: saturation and vanishing gradients.
+
+def sigmoid_claim(activations: pd.DataFrame, gradients: pd.DataFrame, deep: int) -> dict:
+    """(a) Sigmoid fails because it saturates and its gradients vanish."""
     sat0 = _stat(activations, "ex1", "sigmoid", deep, "saturated_fraction", "initial")
     sat1 = _stat(activations, "ex1", "sigmoid", deep, "saturated_fraction", "final")
     vs, vt = _vanishing_ratio(gradients, "sigmoid", deep), _vanishing_ratio(gradients, "tanh", deep)
     tests = [max(sat0, sat1) > SATURATED, vs < VANISHING]
-    rows.append(
-        dict(
-            claim="(a) Sigmoid fails because its neurons saturate and its gradients vanish",
-            quote="its gradient at very high or low values [...] is almost 0 [...] suffers from the vanishing "
-            "gradient problem wherein the gradients of the deeper neurons vanish (1.B)",
-            measurement=f"Sigmoid, {deep} layers: share of saturated outputs (a < 0.01 or a > 0.99) per hidden "
-            "layer; max|∂L/∂z| at layer 1 relative to the last hidden layer, before training",
-            numbers=f"saturated: {sat0:.1%} at epoch 0, {sat1:.1%} after training; gradient ratio layer 1 / "
-            f"layer {deep}: sigmoid {vs:.2e}, tanh {vt:.2e}",
-            verdict=_verdict(sum(tests), len(tests)),
-            why=("saturation " + ("holds" if tests[0] else "does not hold: the units sit in the linear middle"))
-            + "; vanishing "
-            + ("holds" if tests[1] else "does not hold"),
-        )
+    return dict(
+        claim="(a) Sigmoid fails because its neurons saturate and its gradients vanish",
+        quote="its gradient at very high or low values [...] is almost 0 [...] suffers from the vanishing "
+        "gradient problem wherein the gradients of the deeper neurons vanish (1.B)",
+        measurement=f"Sigmoid, {deep} layers: share of saturated outputs (a < 0.01 or a > 0.99) per hidden "
+        "layer; max|∂L/∂z| at layer 1 relative to the last hidden layer, before training",
+        numbers=f"saturated: {sat0:.1%} at epoch 0, {sat1:.1%} after training; gradient ratio layer 1 / "
+        f"layer {deep}: sigmoid {vs:.2e}, tanh {vt:.2e}",
+        verdict=_verdict(sum(tests), len(tests)),
+        why=("saturation " + ("holds" if tests[0] else "does not hold: the units sit in the linear middle"))
+        + "; vanishing "
+        + ("holds" if tests[1] else "does not hold"),
     )
 
-    # (b) ReLU at depth: dying units (negative bias) or vanishing signal?
+
+def dying_relu_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep: int) -> dict:
+    """(b) ReLU at depth: dying units (negative bias), or a vanishing signal?"""
     dead0 = _stat(activations, "ex1", "relu", deep, "dead_fraction", "initial")
     dead1 = _stat(activations, "ex1", "relu", deep, "dead_fraction", "final")
     bias1 = _stat(activations, "ex1", "relu", deep, "bias_mean", "final")
@@ -101,24 +110,24 @@ def claims_table(
     decay = float(std_by_layer.iloc[-1] / std_by_layer.iloc[0]) if len(std_by_layer) else math.nan
     he_cures = find(comparisons, ("cure_he_init", "relu", deep), ("ex1", "relu", deep))
     tests = [dead1 > DEAD, bias1 < NEGATIVE_BIAS]
-    rows.append(
-        dict(
-            claim=f"(b) ReLU at {deep} layers fails by dying ReLU: biases turn negative and units output 0",
-            quote="The network with the ReLU activation function in the hidden layer suffers from a dying ReLU "
-            "problem. The bias term becomes too negative (1.B, 40 layers)",
-            measurement=f"ReLU, {deep} layers: share of dead units and mean hidden bias after training; std of the "
-            f"signal at layer {deep} over layer 1 before training; accuracy with Glorot and He init",
-            numbers=f"dead units {dead0:.1%} at epoch 0, {dead1:.1%} after training; mean bias {bias1:+.4f}; "
-            f"signal std ratio {decay:.2e}; test accuracy, He init against Glorot: {describe(he_cures)}",
-            verdict=_verdict(sum(tests), len(tests)),
-            why="the signal shrinks layer by layer (vanishing, not dead units); He init, which keeps its variance, "
-            "beats Glorot (Holm-adjusted p < 0.05)"
-            if not any(tests) and he_cures is not None and he_cures.holds
-            else "see numbers",
-        )
+    return dict(
+        claim=f"(b) ReLU at {deep} layers fails by dying ReLU: biases turn negative and units output 0",
+        quote="The network with the ReLU activation function in the hidden layer suffers from a dying ReLU "
+        "problem. The bias term becomes too negative (1.B, 40 layers)",
+        measurement=f"ReLU, {deep} layers: share of dead units and mean hidden bias after training; std of the "
+        f"signal at layer {deep} over layer 1 before training; accuracy with Glorot and He init",
+        numbers=f"dead units {dead0:.1%} at epoch 0, {dead1:.1%} after training; mean bias {bias1:+.4f}; "
+        f"signal std ratio {decay:.2e}; test accuracy, He init against Glorot: {describe(he_cures)}",
+        verdict=_verdict(sum(tests), len(tests)),
+        why="the signal shrinks layer by layer (vanishing, not dead units); He init, which keeps its variance, "
+        "beats Glorot (Holm-adjusted p < 0.05)"
+        if not any(tests) and he_cures is not None and he_cures.holds
+        else "see numbers",
     )
 
-    # (c) Tanh survives because it is zero-centred.
+
+def zero_centred_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep: int) -> dict:
+    """(c) Tanh survives depth because it is zero-centred."""
     mean_tanh = _stat(activations, "ex1", "tanh", deep, "a_mean", "final")
     mean_sig = _stat(activations, "ex1", "sigmoid", deep, "a_mean", "final")
     he_tanh = find(comparisons, ("cure_he_init", "relu", deep), ("ex1", "tanh", deep))
@@ -127,23 +136,20 @@ def claims_table(
     # ReLU outputs are >= 0, never zero-centred; SELU's mean is pulled to 0 but not by symmetry
     uncentred_trains = any(row is not None and row.holds for row in (he_tanh, selu_tanh))
     verdict = "not supported" if not centred else "mixed" if uncentred_trains else "supported"
-    rows.append(
-        dict(
-            claim="(c) Tanh survives depth because it is zero-centred",
-            quote="This is probably because the Tanh is zero centered (1.B, 40 layers)",
-            measurement=f"{deep} layers: mean output of Tanh and Sigmoid layers after training; whether networks "
-            "whose outputs are not zero-centred but whose init keeps the variance (ReLU + He, SELU) are as good as "
-            "Tanh (comparisons.md)",
-            numbers=f"mean a: tanh {mean_tanh:+.3f}, sigmoid {mean_sig:+.3f}; ReLU + He against Tanh: "
-            f"{describe(he_tanh)}; SELU against Tanh: {describe(selu_tanh)}",
-            verdict=verdict,
-            why="Tanh is zero-centred, but a network that is not is as good as Tanh (Holm-adjusted) once its init "
-            "keeps the variance: centring helps, variance is what decides"
-            if verdict == "mixed"
-            else "see numbers",
-        )
+    return dict(
+        claim="(c) Tanh survives depth because it is zero-centred",
+        quote="This is probably because the Tanh is zero centered (1.B, 40 layers)",
+        measurement=f"{deep} layers: mean output of Tanh and Sigmoid layers after training; whether networks "
+        "whose outputs are not zero-centred but whose init keeps the variance (ReLU + He, SELU) are as good as "
+        "Tanh (comparisons.md)",
+        numbers=f"mean a: tanh {mean_tanh:+.3f}, sigmoid {mean_sig:+.3f}; ReLU + He against Tanh: "
+        f"{describe(he_tanh)}; SELU against Tanh: {describe(selu_tanh)}",
+        verdict=verdict,
+        why="Tanh is zero-centred, but a network that is not is as good as Tanh (Holm-adjusted) once its init "
+        "keeps the variance: centring helps, variance is what decides"
+        if verdict == "mixed"
+        else "see numbers",
     )
-    return pd.DataFrame(rows)
 
 
 def claims_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:

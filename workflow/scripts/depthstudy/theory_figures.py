@@ -1,0 +1,142 @@
+"""Figures of mean-field theory beside the measurements (depthstudy.theory; rule theory_profiles):
+the measured epoch-0 profiles against the predicted ones, dashed in the same colour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import pyplot as plt
+
+from depthstudy import names
+from depthstudy.figures import _colors, max_gradient_row, save, style
+from depthstudy.theory_vs_measured import relative_to_last
+
+RMS = {
+    "weight_grad": "rms ∂L/∂W, relative to the last hidden layer",
+    "activation_grad": "rms ∂L/∂z, relative to the last hidden layer",
+}
+
+THEORY_COLUMN = {"weight_grad": "dw_rel", "activation_grad": "dz_rel"}
+
+THEORY_LINE = dict(ls="--", lw=3, alpha=0.55)
+
+
+def _relative_rms(gradients: pd.DataFrame, quantity: str) -> pd.DataFrame:
+    """Epoch-0 rms of one gradient per hidden layer, over that of the last hidden layer, per seed."""
+    return relative_to_last(gradients, quantity=quantity, stat="rms")
+
+
+def _theory_legend(ax) -> None:
+    ax.plot([], [], color="grey", marker="o", markersize=3, lw=1.2, label="measured, epoch 0 (band: range over seeds)")
+    ax.plot([], [], color="grey", label="mean-field prediction", **THEORY_LINE)
+    ax.legend(title=None, fontsize="small", loc="best")
+
+
+def theory_rows(axes, gradients, theory, exercise, quantities, colors) -> None:
+    """One panel per quantity: measured epoch-0 rms per hidden layer (solid, markers) and the
+    mean-field prediction (dashed, the same colour), both relative to the last hidden layer."""
+    depth = int(gradients.depth.iloc[0])
+    predicted = theory[(theory.exercise == exercise) & (theory.depth == depth)]
+    for ax, quantity in zip(axes, quantities, strict=True):
+        measured = _relative_rms(gradients, quantity)
+        sns.lineplot(
+            measured, x="layer", y="value", hue="activation", hue_order=list(colors), palette=colors,
+            errorbar=("pi", 100), marker="o", markersize=3, markeredgewidth=0, lw=1.2, legend=False, ax=ax,
+        )  # fmt: skip
+        for act, line in predicted.groupby("activation"):
+            if act in colors:
+                ax.plot(line.layer, line[THEORY_COLUMN[quantity]], color=colors[act], **THEORY_LINE)
+        for act, color in colors.items():
+            ax.plot([], [], color=color, label=names.display(act))
+        ax.set_yscale("log")
+        ax.set(xlabel="hidden layer", ylabel=RMS[quantity], title="before training: measured and predicted")
+        _theory_legend(ax)
+
+
+def theory_profile(gradients: pd.DataFrame, theory: pd.DataFrame, out, plot: dict, title: str, exercise: str):
+    """Epoch-0 rms of ∂L/∂W and ∂L/∂z per hidden layer against the mean-field prediction."""
+    style(plot)
+    colors = _colors(names.in_order(gradients.activation), plot)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    theory_rows(axes, gradients, theory, exercise, ("weight_grad", "activation_grad"), colors)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
+
+
+def _xi(value: float) -> str:
+    return "–" if np.isnan(value) else "∞" if np.isinf(value) else f"{value:.3g}"
+
+
+def signal_nets(theory: pd.DataFrame, scales: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+    """(the deepest depth, every activation x initializer there with its depth scales). A BatchNorm
+    net is left out when its plain twin is there: before training, in the probe's inference mode,
+    the two coincide."""
+    depth = int(theory.depth.max())
+    deepest = theory.loc[theory.depth == depth, ["exercise", "activation"]].drop_duplicates()
+    nets = scales.merge(deepest).sort_values("batchnorm", kind="stable")
+    return depth, nets.drop_duplicates(["activation", "initializer"]).reset_index(drop=True)
+
+
+def _net_label(net: pd.Series) -> str:
+    batchnorm = " + BatchNorm" if net.batchnorm else ""
+    return f"{names.display(net.activation)}, {net.initializer}{batchnorm} (ξ∇ {_xi(net.xi_grad)}, ξc {_xi(net.xi_c)})"
+
+
+def _mark_xi_grad(ax, line: pd.DataFrame, depth: int, xi_grad: float, color) -> None:
+    """A diamond where the predicted gradient has changed by a factor e from the last hidden layer
+    (xi_grad layers back), when that is inside the net."""
+    back = depth - xi_grad
+    if np.isfinite(back) and 1 <= back < depth:
+        y = np.interp(back, line.layer, np.log(line.dz_rel))
+        ax.plot([back], [np.exp(y)], marker="D", color=color, markeredgecolor="black", markersize=7)
+
+
+def theory_signal_propagation(
+    activations: pd.DataFrame, gradients: pd.DataFrame, theory: pd.DataFrame, scales: pd.DataFrame, out,
+    plot: dict, title: str,
+):  # fmt: skip
+    """Every net of ``signal_nets``: rms of the signal z (left) and of ∂L/∂z (right) per hidden layer,
+    measured at epoch 0 against the prediction; the legend gives each net's depth scales."""
+    style(plot)
+    depth, nets = signal_nets(theory, scales)
+    colors = dict(zip(nets.index, sns.color_palette(plot.get("palette"), len(nets)), strict=True))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5))
+    signal = activations[(activations.epoch == 0) & (activations.stat == "z_rms") & (activations.depth == depth)]
+    grads = _relative_rms(gradients[gradients.depth == depth], "activation_grad")
+    for i, net in nets.iterrows():
+        line = theory[(theory.exercise == net.exercise) & (theory.activation == net.activation)
+                      & (theory.depth == depth)]  # fmt: skip
+        for ax, measured, column in ((left, signal, "z_rms"), (right, grads, "dz_rel")):
+            sel = measured[(measured.exercise == net.exercise) & (measured.activation == net.activation)]
+            sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), lw=1.5, ax=ax,
+                         label=_net_label(net) if ax is left else None)  # fmt: skip
+            ax.plot(line.layer, line[column], color=colors[i], **THEORY_LINE)
+        _mark_xi_grad(right, line, depth, net.xi_grad, colors[i])
+    left.set(yscale="log", xlabel="hidden layer", ylabel="rms of the signal z (pre-activation)")
+    right.set(yscale="log", xlabel="hidden layer", ylabel="rms ∂L/∂z, relative to the last hidden layer")
+    left.plot([], [], color="grey", label="mean-field prediction (dashed, the net's colour)", **THEORY_LINE)
+    left.plot([], [], marker="D", color="grey", markeredgecolor="black", ls="", label="ξ∇ layers before the last")
+    handles, labels = left.get_legend_handles_labels()
+    left.get_legend().remove()
+    heading = f"measured at epoch 0, band over seeds ({depth} hidden layers); in brackets: depth scales"
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize="small", title=heading, title_fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
+    save(fig, out, plot)
+
+
+def gradient_profile_with_theory(
+    gradients: pd.DataFrame, theory: pd.DataFrame, out, plot: dict, title: str, quantities, exercise: str
+):
+    """Above, the max gradient per layer (``max_gradient_row``); below, the epoch-0 rms per layer
+    against the prediction for ``exercise`` (``theory_rows``)."""
+    style(plot)
+    colors = _colors(names.in_order(gradients.activation), plot)
+    fig, axes = plt.subplots(2, len(quantities), figsize=(6.5 * len(quantities), 9), squeeze=False)
+    max_gradient_row(axes[0], gradients, quantities, colors)
+    theory_rows(axes[1], gradients, theory, exercise, quantities, colors)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, out, plot)
