@@ -12,8 +12,10 @@ their first attempt and ``attempt`` times that on a retry (workflow/rules/common
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
-import subprocess
+import os
+import platform
 from pathlib import Path
 
 import pandas as pd
@@ -48,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", type=Path, required=True, help="a folder with a finished default run")
     parser.add_argument("--write", action="store_true", help=f"store the peaks in {SIZES.relative_to(ROOT)}")
-    parser.add_argument("--measured", help="where the run was made, for the file (default: DIR's commit)")
+    parser.add_argument("--measured", help="the run's date and machine, for the file (default: today, this machine)")
     args = parser.parse_args()
     found = peaks(args.study)
     print("| rule | jobs | peak s | peak MB | attempt 1: runtime min, mem_mb | attempt 2 |")
@@ -57,10 +59,8 @@ def main() -> None:
         first, second = booked(peak, MARGIN, 1), booked(peak, MARGIN, 2)
         print(f"| {rule} | {peak['jobs']} | {peak['seconds']} | {peak['max_rss_mb']} | {first} | {second} |")
     if args.write:
-        commit = subprocess.run(
-            ["git", "-C", str(args.study), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        )
-        source = args.measured or f"default run at {commit.stdout.strip() or args.study}"
+        machine = f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+        source = args.measured or f"default run of {datetime.date.today()}, {machine}"
         header = (
             "# Peak wall time and memory of one job of each training rule, from the benchmark files of a\n"
             "# finished default run; written by  python benchmarks/job_sizes.py --study DIR --write.\n"

@@ -269,7 +269,16 @@ def figure(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, title: s
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=4, fontsize="small", frameon=False)
+    fig.legend(
+        legend.values(),
+        legend.keys(),
+        loc="lower center",
+        ncol=4,
+        fontsize="small",
+        facecolor="0.3",
+        labelcolor="white",
+        framealpha=1.0,
+    )  # the white lines and dots need a dark ground
     fig.suptitle(f"{title}\nafter {CITATION}", fontsize="medium")
     fig.subplots_adjust(bottom=0.22, top=0.84, wspace=0.08, right=0.88)
     with atomic_path(out) as tmp:
