@@ -1,6 +1,6 @@
 """What one training job spends before and after its training loop: the start-up cost, part by part.
 
-    python benchmarks/job_startup.py --data-dir ../shared/data/mnist
+    python benchmarks/job_startup.py --data-dir /path/to/mnist
 
 An untrained 1.D job (epochs 0: build, probe, evaluate, write) does nothing but start-up work, so its
 wall time is the fixed cost that every MLP job pays on top of its epochs. Each round runs one such job

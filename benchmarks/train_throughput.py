@@ -1,6 +1,6 @@
 """Training throughput: plain Keras, the best plain-Keras setting, and the pipeline's own training.
 
-    python benchmarks/train_throughput.py --data-dir ../shared/data/mnist
+    python benchmarks/train_throughput.py --data-dir /path/to/mnist
 
 Reads MNIST through the workflow's loader (--data-dir as the config's data_dir; without it, Keras'
 cache). Each case trains a few epochs after a warm-up epoch and reports the median epoch; the MLP

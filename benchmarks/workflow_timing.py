@@ -1,6 +1,6 @@
 """Workflow-level timings: threads per training job, dry run and no-op rerun.
 
-    python benchmarks/workflow_timing.py --data-dir ../shared/data/mnist
+    python benchmarks/workflow_timing.py --data-dir /path/to/mnist
 
 Runs the real Snakemake CLI in a scratch copy of the workflow:
 1. a small grid of MLP jobs (ReLU and Tanh at depth 5 and 40, one seed, the default width and batch,
