@@ -155,6 +155,9 @@ def test_report_holds_every_figure_and_caption(smoke_run):
     # the front page credits the report and MNIST's licence, which every figure and table derives from
     for credit in ("Vangelis Siatiras", "Attribution-Share Alike 3.0", "CITATION.cff"):
         assert credit in html, credit
+    # and names everything the study holds beyond the report
+    for part in ("theory beside measurement", "Holm-corrected", "trainability phase diagram", "the data set: MNIST"):
+        assert part in html, part
 
 
 def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
@@ -257,7 +260,14 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
     lines = console.splitlines()
     assert not [line for line in lines if TF_START_UP.search(line)]
     assert not [line for line in lines if " INFO " in line]  # a job's INFO lines go to its log only
-    assert "76 of 76 steps (100%) done" in console
+    assert "80 of 80 steps (100%) done" in console
+    # the phase diagram's jobs: one line per net they train
+    phase = [
+        line
+        for line in lines
+        if re.match(r"\[train_phase depth\d+/seed\d+\] sigma_w\^2 [\d.]+: training accuracy", line)
+    ]
+    assert len(phase) == len(list((smoke_run / "results/phase").glob("depth*/seed*/sigma_w2_*.csv"))) > 0
     results = [line for line in lines if re.match(r"\[train_(mlp|cnn) ", line)]
     trained = list((smoke_run / "results").glob("*/*/depth*/seed*/metrics.csv"))
     assert len(results) == len(trained) + 1  # and the CNN
