@@ -28,7 +28,8 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     study = tmp_path / "my-study"
     study.mkdir()
     config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
-    (study / "config.yaml").write_text(yaml.safe_dump({**config, "data_dir": str(mnist_dir)}))
+    # a user's config without the optional phase diagram (phase: null)
+    (study / "config.yaml").write_text(yaml.safe_dump({**config, "data_dir": str(mnist_dir), "phase": None}))
     (study / "Snakefile").write_text(SNAKEFILE)
 
     # the schema still guards the config: a typo is refused before anything runs
@@ -47,6 +48,7 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     assert comparison.set_index("metric").loc["params", "report"] == 1_221_450
     figures = {p.name for p in (results / "figures").glob("*.png")}
     assert {"ex1b_accuracy_by_depth.png", "claims_dead_units_relu.png", "ex1c_max_gradient_depth6.png"} <= figures
+    assert "phase_diagram.png" not in figures and not (results / "phase").exists()
 
     snakemake(study, "--report", "results/report.html")
     html = (results / "report.html").read_text()
