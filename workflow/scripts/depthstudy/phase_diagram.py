@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from depthstudy import stats, theory  # noqa: E402
-from depthstudy.io import atomic_path  # noqa: E402
+from depthstudy.figures import save  # noqa: E402
 from depthstudy.markdown import number  # noqa: E402
 from depthstudy.markdown import table as markdown_table  # noqa: E402
 
@@ -281,6 +281,4 @@ def figure(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, title: s
     )  # the white lines and dots need a dark ground
     fig.suptitle(f"{title}\nafter {CITATION}", fontsize="medium")
     fig.subplots_adjust(bottom=0.22, top=0.84, wspace=0.08, right=0.88)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=plot.get("dpi", 120), format="png", metadata={"Title": title})
-    plt.close(fig)
+    save(fig, out, plot)
