@@ -276,7 +276,7 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
     assert "[train_cnn seed0] test accuracy " in console
     # ... while the job's log holds its epochs and TensorFlow's own start-up output
     log = (smoke_run / "results/logs/train_mlp/ex1/relu/depth6/seed1.log").read_text()
-    assert "epoch 2/2" in log and "oneDNN" in log
+    assert "epoch 2/2" in log and any(TF_START_UP.search(line) for line in log.splitlines())
     # where each part ran, and that op determinism held (on a GPU node the device names the GPU)
     assert "device CPU (policy auto), 1 thread(s), seed 1" in log
     assert re.search(r"devices: weights and the compiled training, probe and evaluation on CPU:0 .*held", log)

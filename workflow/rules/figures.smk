@@ -157,7 +157,7 @@ FIGURES = {
 }
 if PHASE:
     FIGURES["phase_diagram"] = dict(
-        draw="phase_diagram.figure",
+        draw="theory_figures.phase_diagram",
         input=dict(
             cells=rules.phase_table.output.csv, summary=rules.phase_table.output.summary
         ),

@@ -4,7 +4,7 @@ The function is ``params.figure``, "module.function" of one of the figure module
 arguments are named like the rule's inputs.
 """
 
-from depthstudy import claims_figures, figures, phase_diagram, theory_figures
+from depthstudy import claims_figures, figures, theory_figures
 from depthstudy.io import read_frames
 from depthstudy.logs import job_name, start_job
 
@@ -12,7 +12,6 @@ MODULES = {
     "figures": figures,
     "theory_figures": theory_figures,
     "claims_figures": claims_figures,
-    "phase_diagram": phase_diagram,
 }
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -92,7 +92,14 @@ def choose_device(policy: str, job: str = "this job") -> str:
             f"{job}: device is 'gpu' but TensorFlow sees no GPU. This job was given {describe_grant(grant)}. "
             f"{no_gpu_reason()}. Or set device: auto to let it train on the CPU."
         )
-    if was_given_gpu(grant):
+    if not was_given_gpu(grant):
+        log.info(
+            "TensorFlow sees no GPU and this job was given %s: it trains on the CPU (TensorFlow %s, %s)",
+            describe_grant(grant),
+            tf.__version__,
+            "built with CUDA" if tf.test.is_built_with_cuda() else "the CPU build",
+        )
+    else:
         log.warning(
             "this job was given a GPU (%s) that TensorFlow cannot use, so it trains on the CPU. %s",
             describe_grant(grant),

@@ -1,5 +1,6 @@
 """Figures of mean-field theory beside the measurements (depthstudy.theory; rule theory_profiles):
-the measured epoch-0 profiles against the predicted ones, dashed in the same colour."""
+the measured epoch-0 profiles against the predicted ones, dashed in the same colour, and the trainability
+phase diagram (depthstudy.phase_diagram; rule phase_table)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from depthstudy import names
+from depthstudy import names, theory
+from depthstudy import phase_diagram as phase
 from depthstudy.figures import _colors, max_gradient_row, save, style
 from depthstudy.theory_vs_measured import relative_to_last
 
@@ -139,4 +141,53 @@ def gradient_profile_with_theory(
     theory_rows(axes[1], gradients, theory, exercise, quantities, colors)
     fig.suptitle(title)
     fig.tight_layout()
+    save(fig, out, plot)
+
+
+def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, title: str, activation: str,
+           sigma_b2: float, threshold: float):  # fmt: skip
+    """One heatmap of training accuracy over (sigma_w^2, depth) per snapshot, with 6 xi_c (solid),
+    the fitted n xi_c (dashed) and the critical sigma_w^2 (dotted), as in the paper's Fig. 5."""
+    steps = sorted(cells.step.unique())
+    sigmas = np.sort(cells.sigma_w2.unique())
+    depths = np.sort(cells.depth.unique())
+    fine = np.linspace(sigmas.min(), sigmas.max(), 200)
+    xi = phase.depth_scales(activation, fine, sigma_b2).xi_c.to_numpy()
+    critical = theory.critical_sigma_w2(activation, sigma_b2)
+    fig, axes = plt.subplots(1, len(steps), figsize=(4.6 * len(steps), 4.4), sharey=True, squeeze=False)
+    edges = lambda v: np.concatenate([[v[0] - (v[1] - v[0]) / 2], (v[1:] + v[:-1]) / 2, [v[-1] + (v[-1] - v[-2]) / 2]])  # noqa: E731
+    for ax, step in zip(axes[0], steps, strict=True):
+        grid = cells[cells.step == step].pivot(index="depth", columns="sigma_w2", values="train_accuracy")
+        grid = grid.reindex(index=depths, columns=sigmas)
+        mesh = ax.pcolormesh(edges(sigmas), edges(depths), grid.to_numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+        n = float(summary.set_index("step").fitted_n[step])
+        ax.plot(fine, phase.RULE_XI * xi, color="white", lw=2.2, label=f"L = {phase.RULE_XI:g} ξc (theory)")
+        if n == n:
+            ax.plot(fine, n * xi, color="orange", lw=1.8, ls="--", label="L = n ξc, n fitted per panel")
+            ax.text(0.97, 0.97, f"n = {n:.2f}", transform=ax.transAxes, ha="right", va="top", color="orange",
+                    fontsize="small", bbox=dict(facecolor="black", alpha=0.5, lw=0))  # fmt: skip
+        ax.axvline(critical, color="red", lw=1.2, ls=":", label=f"critical σw² = {critical:.3f}")
+        trains = cells[(cells.step == step) & cells.trains]
+        ax.scatter(trains.sigma_w2, trains.depth, s=6, color="white", marker="o", lw=0,
+                   label=f"trains (accuracy > {threshold})")  # fmt: skip
+        ax.set(title=f"after {step} SGD steps", xlabel="σw²", ylim=(edges(depths)[0], edges(depths)[-1]))
+        ax.set_xlim(edges(sigmas)[0], edges(sigmas)[-1])
+    axes[0][0].set_ylabel("hidden layers L")
+    fig.colorbar(mesh, ax=axes[0].tolist(), label="training accuracy", fraction=0.025, pad=0.02)
+    legend = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    fig.legend(
+        legend.values(),
+        legend.keys(),
+        loc="lower center",
+        ncol=4,
+        fontsize="small",
+        facecolor="0.3",
+        labelcolor="white",
+        framealpha=1.0,
+    )  # the white lines and dots need a dark ground
+    fig.suptitle(f"{title}\nafter {phase.CITATION}", fontsize="medium")
+    fig.subplots_adjust(bottom=0.22, top=0.84, wspace=0.08, right=0.88)
     save(fig, out, plot)
