@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import ROOT, copy_workflow, job_stats, snakemake
+from conftest import FASHION_TARGETS, ROOT, copy_workflow, job_stats, snakemake
 from depthstudy.data import IDX_FILES, catalog, read_idx_bytes
 from depthstudy.figures import chance
 
@@ -62,7 +62,9 @@ def test_the_chance_line_is_the_most_frequent_test_class_named(fashion_run):
 
 def test_titles_captions_and_headings_name_the_data_set(smoke_run, fashion_run):
     for results, name in ((smoke_run / "results", "MNIST"), (fashion_run / "results/fashion_mnist", "Fashion-MNIST")):
-        for png in (results / "figures").glob("*.png"):
+        pngs = list((results / "figures").glob("*.png"))
+        assert len(pngs) >= 3, results  # 1.B's two figures and the CNN's at least
+        for png in pngs:
             title = Image.open(png).text["Title"]
             if png.name != "ex1d_lecun_activation.png":  # a formula, no data
                 assert title.startswith(f"{name}: "), (png, title)
@@ -72,7 +74,7 @@ def test_titles_captions_and_headings_name_the_data_set(smoke_run, fashion_run):
     assert "report accuracy (MNIST)" in (fashion / "ex1b_test_metrics.md").read_text()
     assert "report accuracy |" in (smoke_run / "results/tables/ex1b_test_metrics.md").read_text()
     html = fashion_run / "results/fashion_mnist/report.html"
-    snakemake(fashion_run, "--report", str(html), *SMOKE, "--config", "dataset=fashion_mnist")
+    snakemake(fashion_run, "--report", str(html), *SMOKE, "--config", "dataset=fashion_mnist", "--", *FASHION_TARGETS)
     text = html.read_text()
     assert "The depth and activation study on Fashion-MNIST" in text and "Han Xiao" in text
     assert "Data: Fashion-MNIST." in text  # the captions of figures and tables

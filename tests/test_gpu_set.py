@@ -92,13 +92,15 @@ def test_the_cuda_build_trains_on_the_cpu_and_says_no_gpu_was_given(builds):
     assert "test accuracy" in console and "WARNING" not in console  # nothing asks the user to act
 
 
-def test_device_gpu_stops_before_training_naming_the_job_the_grant_and_the_fix(tmp_path, mnist_dir):
+def test_device_gpu_stops_before_training_naming_the_job_the_grant_and_the_fix(tmp_path, mnist_dir, capsys):
     work = copy_workflow(tmp_path / "study")
     # a Slurm job that was given GPU 0 on a node where the GPU (or its driver) is missing
     grant = {"CUDA_VISIBLE_DEVICES": "0", "SLURM_JOB_GPUS": "0"}
     proc = run(sys.executable, work, mnist_dir, "device=gpu", env=grant)
     assert proc.returncode != 0
     line = next(line for line in proc.stdout.splitlines() if "ERROR: DeviceError" in line)
+    with capsys.disabled():  # CI's log shows what the user sees
+        print(f"\nconsole: {line}")
     job = line[1 : line.index("]")]
     assert job in JOBS, line
     assert f"{job}: device is 'gpu' but TensorFlow sees no GPU" in line

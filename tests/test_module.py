@@ -28,7 +28,8 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     study = tmp_path / "my-study"
     study.mkdir()
     config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
-    # a user's config without the optional phase diagram (phase: null)
+    # a user's config without the optional phase diagram (phase: null) and the optional BatchNorm cure
+    del config["exercises"]["cure_batchnorm"]
     (study / "config.yaml").write_text(yaml.safe_dump({**config, "data_dir": str(mnist_dir), "phase": None}))
     (study / "Snakefile").write_text(SNAKEFILE)
 
@@ -49,6 +50,7 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     figures = {p.name for p in (results / "figures").glob("*.png")}
     assert {"ex1b_accuracy_by_depth.png", "claims_dead_units_relu.png", "ex1c_max_gradient_depth6.png"} <= figures
     assert "phase_diagram.png" not in figures and not (results / "phase").exists()
+    assert not (results / "cure_batchnorm").exists()
 
     snakemake(study, "--report", "results/report.html")
     html = (results / "report.html").read_text()
