@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from depthstudy.gradients import ProbeRecorder, _summaries
+from depthstudy.gradients import ProbeRecorder, _rms, _summaries
 from depthstudy.models import build_mlp
 
 
@@ -102,3 +102,14 @@ def test_second_moments_of_tiny_gradients_do_not_underflow():
     l2, rms = _summaries(tiny).numpy()[2:]
     assert rms == pytest.approx(3e-29, rel=1e-5)
     assert l2 == pytest.approx(3e-29 * np.sqrt(8), rel=1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000, 100_352])  # 100,352: a first layer's kernel, 784 x 128
+def test_one_sum_of_squares_gives_the_l2_and_rms_of_two_passes_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    for scale in (1.0, 1e-3, 3e-29):
+        t = tf.constant((rng.standard_normal(n) * scale).astype("float32"))
+        l2, rms = _summaries(t).numpy()[2:]
+        squares = tf.square(tf.cast(tf.abs(t), tf.float64))
+        assert l2 == tf.cast(tf.sqrt(tf.reduce_sum(squares)), tf.float32).numpy()  # l2 as a pass of its own
+        assert rms == _rms(tf.abs(t)).numpy()  # rms through reduce_mean
