@@ -119,7 +119,7 @@ def fashion_run(smoke_run, fashion_dir, mnist_dir) -> Path:
     mnist = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
     (smoke_run / "mnist-before-fashion.txt").write_text(snakemake(smoke_run, "-n", *mnist).stdout)
     before = mnist_files(smoke_run)
-    proc = snakemake(smoke_run, "--cores", "2", *config, *FASHION_TARGETS)
+    proc = snakemake(smoke_run, "--cores", "2", *config, "--", *FASHION_TARGETS)
     (smoke_run / "console-fashion.txt").write_text(proc.stdout)
     # what the Fashion-MNIST run did to MNIST's results, for the tests to read whatever ran in between
     touched = sorted(path for path, stamp in mnist_files(smoke_run).items() if before.get(path) != stamp)
