@@ -4,8 +4,10 @@
 
 Each variant trains the report's CNN (``build_cnn``) through the pipeline's own stream
 (``stream.fit_epochs``: seeded batches gathered in tf.data, Keras' compiled step, 1 step per call as
-``train_cnn`` runs it) for a few epochs on the first ``--images`` training images, at the threads that
-``threads.cnn`` gives a job, and reports the median epoch after a warm-up epoch. The variants:
+``train_cnn`` runs it) on the first ``--images`` training images, at the threads that ``threads.cnn``
+gives a job. The variants take turns, one epoch each, for ``--rounds`` rounds after a warm-up round,
+so that a drift in the machine's speed reaches all of them alike; a variant's time is its median
+epoch, and its ratio to the default is the median of the rounds' ratios. The variants:
 
 - default: Adam, the 2-pixel shift in tf.data, dropout, BatchNorm, L2 (what a CNN job trains);
 - without one part: the shift, dropout, BatchNorm, Adam (plain SGD instead), L2;
@@ -13,15 +15,15 @@ Each variant trains the report's CNN (``build_cnn``) through the pipeline's own 
   layers and the per-pixel Dense, each with its backward pass and an SGD update, behind a minimal head);
 - the per-epoch checkpoint (``checkpoint.save``, timed on its own after an epoch).
 
-A part's share of the step is (default - without it) / default. A variant's time is one process's
-median, so shares of a few percent are within the noise (the epochs of one variant spread by several
-percent on a shared 2-core machine). Throughput is also given in GFLOP/s a core, at the CNN's 86 MFLOP
-per training image (3 x its 28.7 MFLOP forward pass, docs/performance.md).
+A part's share of the step is 1 - (without it) / default, from the median ratio; shares of a few
+percent are within the noise of a shared 2-core machine. Throughput is also given in GFLOP/s a
+core, at the CNN's 86 MFLOP per training image (3 x its 28.7 MFLOP forward pass, docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -40,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
     parser.add_argument("--images", type=int, default=12000, help="training images per epoch")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per variant, the first one a warm-up")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds of one epoch per variant")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads (threads.cnn's default)")
     parser.add_argument("--batch-size", type=int, default=128, help="the cnn block's batch_size")
     args = parser.parse_args()
@@ -73,69 +75,85 @@ def main() -> None:
             + [layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")]
         )
 
-    def train(model: keras.Model, optimizer: str = "adam", shift: int = 2) -> list[float]:
+    def trainer(model: keras.Model, optimizer: str = "adam", shift: int = 2):
+        """One more epoch of ``model`` per call; returns its seconds."""
         model.compile(
             optimizer=keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": 0.002}}),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        ends: list[float] = []
-        stream.fit_epochs(
-            model, x, y, epochs=args.epochs, batch_size=args.batch_size, seed=0, shift=shift,
-            on_epoch_end=lambda *_: ends.append(time.perf_counter()),
-        )  # fmt: skip
-        return [b - a for a, b in zip(ends, ends[1:], strict=False)]  # after the first (warm-up) epoch
 
-    def forward() -> list[float]:
+        class Clock(keras.callbacks.Callback):  # the epoch itself, without fit's set-up
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seconds = time.perf_counter() - self.start
+
+        def epoch() -> float:  # the same epoch (seed 0, epoch 0) each time: one fit of one epoch
+            clock = Clock()
+            stream.fit_epochs(model, x, y, epochs=1, batch_size=args.batch_size, seed=0, shift=shift, callbacks=[clock])
+            return clock.seconds
+
+        return epoch
+
+    def forward():
         model = build_cnn()
-        times = []
-        for _ in range(args.epochs):
+
+        def epoch() -> float:
             start = time.perf_counter()
             model.predict(x, batch_size=args.batch_size, verbose=0)
-            times.append(time.perf_counter() - start)
-        return times[1:]
+            return time.perf_counter() - start
 
+        return epoch
+
+    default = "default (Adam, shift, dropout, BatchNorm, L2)"
     variants = {
-        "default (Adam, shift, dropout, BatchNorm, L2)": lambda: train(build_cnn()),
-        "without the shift": lambda: train(build_cnn(), shift=0),
-        "without dropout": lambda: train(without(build_cnn(), (layers.Dropout,))),
-        "without BatchNorm": lambda: train(without(build_cnn(), (layers.BatchNormalization,))),
-        "SGD instead of Adam": lambda: train(build_cnn(), optimizer="sgd"),
-        "without L2": lambda: train(build_cnn(l2=0.0)),
-        "convolutions only (with backward, SGD)": lambda: train(convolutions_only(), optimizer="sgd", shift=0),
-        "forward pass only (predict)": forward,
+        default: trainer(build_cnn()),
+        "without the shift": trainer(build_cnn(), shift=0),
+        "without dropout": trainer(without(build_cnn(), (layers.Dropout,))),
+        "without BatchNorm": trainer(without(build_cnn(), (layers.BatchNormalization,))),
+        "SGD instead of Adam": trainer(build_cnn(), optimizer="sgd"),
+        "without L2": trainer(build_cnn(l2=0.0)),
+        "convolutions only (with backward, SGD)": trainer(convolutions_only(), optimizer="sgd", shift=0),
+        "forward pass only (predict)": forward(),
     }
-    results = {}
-    for name, run in variants.items():
-        seconds = statistics.median(run())
-        results[name] = seconds
-        print(f"  {name:<44} {seconds:6.2f} s/epoch", flush=True)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(args.rounds + 1):  # round 0 traces and warms up
+        for name, epoch in variants.items():
+            seconds = epoch()
+            if round_:
+                times[name].append(seconds)
+        print(f"  round {round_}: " + " ".join(f"{times[n][-1]:.2f}" if round_ else "-" for n in variants), flush=True)
+    results = {name: statistics.median(t) for name, t in times.items()}
+    ratios = {
+        name: statistics.median(a / b for a, b in zip(t, times[default], strict=True)) for name, t in times.items()
+    }
 
     model = build_cnn()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x[:256], y[:256], epochs=1, verbose=0)  # optimizer slots exist, as after an epoch
     with tempfile.TemporaryDirectory() as tmp:
         saves = []
-        for epoch in range(3):
+        for i in range(3):
             start = time.perf_counter()
-            checkpoint.save(model, [dict(epoch=epoch)], Path(tmp) / "resume", {"seed": 0})
+            checkpoint.save(model, [dict(epoch=i)], Path(tmp) / "resume", {"seed": 0})
             saves.append(time.perf_counter() - start)
     save = statistics.median(saves)
 
-    default = results["default (Adam, shift, dropout, BatchNorm, L2)"]
-    print(f"\n{args.images} images an epoch, batch {args.batch_size}, {args.threads} thread(s)")
-    print(f"{'variant':<44} {'s/epoch':>8} {'images/s':>9} {'GFLOP/s/core':>12} {'share':>7}")
+    print(f"\n{args.images} images an epoch, batch {args.batch_size}, {args.threads} thread(s), {args.rounds} rounds")
+    print(f"{'variant':<44} {'s/epoch':>8} {'images/s':>9} {'GFLOP/s/core':>12} {'/ default':>9} {'share':>7}")
     for name, seconds in results.items():
         images_s = args.images / seconds
-        gflops = images_s * TRAIN_MFLOP / 1000 / args.threads
-        share = "" if name.startswith("default") else f"{100 * (default - seconds) / default:6.1f}%"
+        gflops = images_s * TRAIN_MFLOP / 1000 / args.threads if name != "forward pass only (predict)" else math.nan
+        share = "" if name == default else f"{100 * (1 - ratios[name]):6.1f}%"
         if name.startswith(("convolutions", "forward")):
-            share = f"{100 * seconds / default:6.1f}%"  # what it takes of the step, not what it saves
-            gflops = float("nan")
-        print(f"{name:<44} {seconds:8.2f} {images_s:9.0f} {gflops:12.1f} {share:>7}")
-    epoch_60k = default * 54000 / args.images  # the default run's epoch: 54,000 training images
+            share = f"{100 * ratios[name]:6.1f}%"  # what it takes of the step, not what it saves
+        print(f"{name:<44} {seconds:8.2f} {images_s:9.0f} {gflops:12.1f} {ratios[name]:9.2f} {share:>7}")
+    default_s = results[default]
+    epoch_60k = default_s * 54000 / args.images  # the default run's epoch: 54,000 training images
     print(f"checkpoint after an epoch: {save:.2f} s ({100 * save / epoch_60k:.1f} % of a 54,000-image epoch)")
-    print(f"default images/s = {args.images / default:.0f}")
+    print(f"default images/s = {args.images / default_s:.0f}")
 
 
 if __name__ == "__main__":
