@@ -22,32 +22,26 @@ core, at the CNN's 86 MFLOP per training image (3 x its 28.7 MFLOP forward pass,
 
 from __future__ import annotations
 
-import argparse
 import math
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
-
-from depthstudy.data import catalog, load_idx_folder, load_keras  # noqa: E402
+from mnist_args import load_mnist, parser  # first: it puts the package on sys.path
 
 TRAIN_MFLOP = 86.0  # per training image: 3 x the forward pass's 28.7 MFLOP
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--images", type=int, default=12000, help="training images per epoch")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds of one epoch per variant")
-    parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads (threads.cnn's default)")
-    parser.add_argument("--batch-size", type=int, default=128, help="the cnn block's batch_size")
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--images", type=int, default=12000, help="training images per epoch")
+    options.add_argument("--rounds", type=int, default=5, help="timed rounds of one epoch per variant")
+    options.add_argument("--threads", type=int, default=2, help="TensorFlow threads (threads.cnn's default)")
+    options.add_argument("--batch-size", type=int, default=128, help="the cnn block's batch_size")
+    args = options.parse_args()
 
-    arrays = load_idx_folder(args.data_dir, catalog()["mnist"]["sha256"]) if args.data_dir else load_keras()
+    arrays = load_mnist(args.data_dir)
     from depthstudy import checkpoint, runtime, stream  # TensorFlow after the data, so its threads are set first
     from depthstudy.models import build_cnn
 

@@ -15,28 +15,23 @@ Also timed: the statistics as they were before one float64 sum of squares served
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
+from mnist_args import load_mnist, parser  # first: it puts the package on sys.path
 
-from depthstudy.data import catalog, load_idx_folder, load_keras, probe_indices  # noqa: E402
+from depthstudy.data import probe_indices
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--depth", type=int, default=5, help="hidden layers (width 128, ReLU, as the study's)")
-    parser.add_argument("--calls", type=int, default=30, help="timed record calls")
-    parser.add_argument("--epochs", type=int, default=4, help="training epochs, the first one a warm-up")
-    parser.add_argument("--compare-two-pass", action="store_true", help="also time l2 and rms as two float64 passes")
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--depth", type=int, default=5, help="hidden layers (width 128, ReLU, as the study's)")
+    options.add_argument("--calls", type=int, default=30, help="timed record calls")
+    options.add_argument("--epochs", type=int, default=4, help="training epochs, the first one a warm-up")
+    options.add_argument("--compare-two-pass", action="store_true", help="also time l2 and rms as two float64 passes")
+    args = options.parse_args()
 
-    arrays = load_idx_folder(args.data_dir, catalog()["mnist"]["sha256"]) if args.data_dir else load_keras()
+    arrays = load_mnist(args.data_dir)
     from depthstudy import gradients, jobs, runtime, stream  # TensorFlow after the data
 
     runtime.configure_tensorflow(1, seed=0)

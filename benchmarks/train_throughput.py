@@ -10,17 +10,12 @@ resident set during the case (reset before each case), the largest over rounds.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
-
-from depthstudy.data import catalog, load_idx_folder, load_keras  # noqa: E402
+from mnist_args import load_mnist, parser  # first: it puts the package on sys.path
 
 
 def reset_peak_rss() -> None:
@@ -65,18 +60,17 @@ def plain_fit(model_fn, x, y, epochs, batch_size, optimizer, **compile_kw) -> fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per case, the first one a warm-up")
-    parser.add_argument("--batch-size", type=int, default=128, help="MLP batch size (the study's default)")
-    parser.add_argument("--cnn-images", type=int, default=6000, help="training images for the CNN cases")
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (the study's default per job)")
-    parser.add_argument(
+    options = parser(__doc__)
+    options.add_argument("--epochs", type=int, default=4, help="epochs per case, the first one a warm-up")
+    options.add_argument("--batch-size", type=int, default=128, help="MLP batch size (the study's default)")
+    options.add_argument("--cnn-images", type=int, default=6000, help="training images for the CNN cases")
+    options.add_argument("--threads", type=int, default=1, help="TensorFlow threads (the study's default per job)")
+    options.add_argument(
         "--rounds", type=int, default=2, help="MLP variants run in turn this many times; medians pool the rounds"
     )
-    args = parser.parse_args()
+    args = options.parse_args()
 
-    arrays = load_idx_folder(args.data_dir, catalog()["mnist"]["sha256"]) if args.data_dir else load_keras()
+    arrays = load_mnist(args.data_dir)
     from depthstudy import jobs, runtime, stream  # TensorFlow after the data, so its threads are set first
     from depthstudy.models import build_cnn, build_mlp
 
