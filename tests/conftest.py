@@ -85,9 +85,10 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200, **kw):
-    """Run the real snakemake CLI in ``workdir``; returns the CompletedProcess (stdout + stderr in .stdout)."""
-    cmd = [sys.executable, "-m", "snakemake", *args]
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200, python=sys.executable, **kw):
+    """Run the real snakemake CLI in ``workdir`` (with ``python``'s Snakemake, by default this venv's);
+    returns the CompletedProcess (stdout + stderr in .stdout)."""
+    cmd = [str(python), "-m", "snakemake", *args]
     proc = subprocess.run(
         cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, **kw
     )

@@ -13,7 +13,6 @@ The same jobs run with the CPU set too (its python: $DEPTHSTUDY_CPU_PYTHON, else
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from conftest import ROOT, copy_workflow
+from conftest import ROOT, copy_workflow, snakemake
 
 CUDA = tf.test.is_built_with_cuda()
 if os.environ.get("DEPTHSTUDY_GPU_SET") and not CUDA:
@@ -51,12 +50,9 @@ def cpu_python() -> Path:
 def run(python: str | Path, work: Path, mnist_dir: Path, *extra: str, env: dict | None = None):
     """The smoke study's JOBS (metrics.csv of each) with ``python``'s Snakemake and TensorFlow."""
     targets = [f"{folder}/metrics.csv" for folder in JOBS.values()]
-    cmd = [str(python), "-m", "snakemake", "--cores", "2", "--configfile", "tests/config/smoke.yaml"]
-    cmd += ["--config", f"data_dir={mnist_dir}", *extra, "--", *targets]
-    return subprocess.run(
-        cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}", *extra]
+    return snakemake(work, "--cores", "2", *config, "--", *targets, check=False, python=python,
+                     env={**os.environ, **(env or {})})  # fmt: skip
 
 
 @pytest.fixture(scope="module")
