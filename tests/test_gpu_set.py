@@ -13,6 +13,7 @@ The same jobs run with the CPU set too (its python: $DEPTHSTUDY_CPU_PYTHON, else
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -31,10 +32,11 @@ pytestmark = [
     pytest.mark.skipif(not CUDA, reason="needs the GPU set's venv (TensorFlow's CUDA build): .ci/gpu-set runs it"),
 ]
 
-# one smoke MLP of each kind of activation path, and the smoke CNN (one epoch on 1,800 images)
+# two smoke MLP cells (a net of each) of two kinds of activation path, and the smoke CNN (one epoch on
+# 1,800 images): the console's name of each job, and one net it trains
 JOBS = {
-    "train_mlp ex1/tanh/depth6/seed0": "results/ex1/tanh/depth6/seed0",
-    "train_mlp ex1/relu/depth2/seed1": "results/ex1/relu/depth2/seed1",
+    "train_mlp ex1/tanh/depth6": "results/ex1/tanh/depth6/seed0",
+    "train_mlp ex1/relu/depth2": "results/ex1/relu/depth2/seed1",
     "train_cnn seed0": "results/ex3/seed0",
 }
 # what a run measures besides its numbers
@@ -99,7 +101,8 @@ def test_device_gpu_stops_before_training_naming_the_job_the_grant_and_the_fix(t
         print(f"\nconsole: {line}")
     job = line[1 : line.index("]")]
     assert job in JOBS, line
-    assert f"{job}: device is 'gpu' but TensorFlow sees no GPU" in line
+    # the error names the net (an MLP job's first seed)
+    assert re.search(rf"\[{re.escape(job)}\] ERROR: DeviceError: {re.escape(job)}(/seed0)?: device is 'gpu' but", line)
     assert "This job was given CUDA_VISIBLE_DEVICES=0, SLURM_JOB_GPUS=0" in line
     assert f"TensorFlow {tf.__version__} has CUDA but found no usable GPU: check `nvidia-smi`" in line
     assert "Or set device: auto to let it train on the CPU" in line

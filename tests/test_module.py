@@ -40,7 +40,7 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
 
     # the Slurm profile plans the same study (a dry run needs no cluster)
     planned = job_stats(snakemake(study, "-n", "--profile", str(ROOT / "slurm"), "ex1b").stdout)
-    assert planned["train_mlp"] == 12 and planned["prepare_data"] == 1
+    assert planned["train_mlp"] == 6 and planned["prepare_data"] == 1
 
     snakemake(study, "--cores", "2")
     results = study / "results"

@@ -158,7 +158,7 @@ def test_profile_plans_the_default_study_with_only_the_edit_values_filled_in(tmp
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-4000:]
     planned = job_stats(proc.stdout)
-    assert planned["train_mlp"] == 108 and planned["train_cnn"] == 3, planned
+    assert planned["train_mlp"] == 36 and planned["train_cnn"] == 3, planned  # one MLP job per grid cell
 
 
 def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_path, mnist_dir, capsys):
@@ -168,7 +168,7 @@ def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_pat
     args = [target, "--retries", "0", "--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
     proc = run_profile(work, *args, timeout=600)
     assert proc.returncode != 0, proc.stdout[-3000:]
-    log = work / "results/logs/train_mlp/ex1/relu/depth2/seed0.log"
+    log = work / "results/logs/train_mlp/ex1/relu/depth2.log"
     text = log.read_text()
     error = next(line for line in text.splitlines() if "DeviceError" in line)
     # it names the job, what Slurm gave it and the fix; it trained on nothing
@@ -187,7 +187,7 @@ def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_pat
     assert state == "FAILED" and seconds < 60, show
     # the console says which job failed and where its log is
     assert "Error in group mlp" in proc.stdout or "Error in rule train_mlp" in proc.stdout
-    assert "results/logs/train_mlp/ex1/relu/depth2/seed0.log" in proc.stdout
+    assert "results/logs/train_mlp/ex1/relu/depth2.log" in proc.stdout
 
 
 def test_smoke_study_on_slurm_groups_mlps_uses_booked_cpus_survives_cancel_and_requeue(
@@ -256,7 +256,7 @@ def test_smoke_study_on_slurm_groups_mlps_uses_booked_cpus_survives_cancel_and_r
     # device auto on a node whose GPU TensorFlow cannot use: a warning in the log, CPU in metrics.csv
     for path in mlp_jobs:
         assert pd.read_csv(path).device.item() == "CPU"
-        log = (work / "results/logs/train_mlp" / path.relative_to(work / "results").parent).with_suffix(".log")
+        log = (work / "results/logs/train_mlp" / path.relative_to(work / "results").parent.parent).with_suffix(".log")
         assert re.search(
             r"WARNING .*given a GPU \(CUDA_VISIBLE_DEVICES=0.*\) that TensorFlow cannot use", log.read_text()
         )

@@ -1,12 +1,14 @@
 """The workflow through snakemake itself: dry runs, real data preparation, the smoke study, the report."""
 
 import gzip
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,11 +29,8 @@ def test_lint_passes():
 def test_default_config_dry_run(tmp_path):
     stats = job_stats(snakemake(copy_workflow(tmp_path), "-n", "--cores", "4").stdout)
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    expected = sum(
-        len(ex["activations"]) * len(ex["depths"]) * len(ex.get("seeds", config["seeds"]))
-        for ex in config["exercises"].values()
-    )
-    assert stats["train_mlp"] == expected
+    # one job per grid cell, for all its seeds
+    assert stats["train_mlp"] == sum(len(ex["activations"]) * len(ex["depths"]) for ex in config["exercises"].values())
     assert stats["train_cnn"] == len(config["cnn"]["seeds"])
     assert stats["prepare_data"] == 1
 
@@ -42,17 +41,17 @@ def test_one_figure_plans_only_what_it_needs(tmp_path, dataset, results):
     out = snakemake(copy_workflow(tmp_path), "-n", target, "--config", f"dataset={dataset}").stdout
     assert job_stats(out) == {
         "prepare_data": 1,
-        "train_mlp": 9,
+        "train_mlp": 3,
         "combine_probe": 1,
         "plot_ex1c_max_gradient": 1,
-        "total": 12,
+        "total": 6,
     }
     assert set(re.findall(r"depth(\d+)/seed", out)) == {"20"}
     assert set(re.findall(r"output: (\S+)/ex1/\w+/depth", out)) == {results}
     if dataset != "mnist":
         return
     out = snakemake(copy_workflow(tmp_path / "d"), "-n", "results/figures/ex1d_gradients_depth40.png").stdout
-    assert job_stats(out)["train_mlp"] == 9 and set(re.findall(r"results/(\w+)/\w+/depth(\d+)", out)) == {
+    assert job_stats(out)["train_mlp"] == 3 and set(re.findall(r"results/(\w+)/\w+/depth(\d+)", out)) == {
         ("ex1d", "40")
     }
 
@@ -172,17 +171,19 @@ def test_plotting_change_reruns_figures_only(smoke_run, mnist_dir):
     assert not TRAINING_RULES & set(stats) and not any(r.startswith(("combine", "train")) for r in stats)
 
 
-def test_adding_seeds_trains_only_the_new_ones(smoke_run, mnist_dir):
+def test_adding_a_seed_reruns_each_mlp_cell_and_only_the_new_cnn_seed(smoke_run, mnist_dir):
+    # one MLP job trains every seed of its cell (docs/configuration.md); a CNN job trains one seed
     overlay = smoke_run / "more-seeds.yaml"
     overlay.write_text(
         "seeds: [0, 1, 2]\ncnn: {seeds: [0, 1], epochs: 1, batch_size: 64, optimizer: adam, learning_rate: 0.002,"
         " lr_schedule: cosine, l2: 0.0005, validation_split: 0.1}\n"
     )
     args = ["--configfile", "tests/config/smoke.yaml", overlay.name, "--config", f"data_dir={mnist_dir}"]
-    planned = set(re.findall(r"output: results/([\w/]+?seed\d)/metrics.csv", snakemake(smoke_run, "-n", *args).stdout))
-    mlp = {p for p in planned if not p.startswith("ex3/")}
-    assert mlp and all(p.endswith("/seed2") for p in mlp)
-    assert planned - mlp == {"ex3/seed1"}
+    out = snakemake(smoke_run, "-n", *args).stdout
+    config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
+    stats = job_stats(out)
+    assert stats["train_mlp"] == sum(len(ex["activations"]) * len(ex["depths"]) for ex in config["exercises"].values())
+    assert stats["train_cnn"] == 1 and set(re.findall(r"output: results/ex3/seed(\d)/", out)) == {"1"}
 
 
 def test_second_snakemake_in_the_same_folder_is_refused(smoke_run, mnist_dir):
@@ -242,6 +243,67 @@ def test_sigint_leaves_no_half_written_csv_and_rerun_matches(tmp_path, smoke_run
         )
 
 
+NET_FILES = ("metrics.csv", "history.csv", "gradients.csv", "activations.csv")
+
+
+def assert_same_nets(mine: Path, theirs: Path, nets: list[str]) -> None:
+    """Each net's four CSVs equal, bit for bit, but for the time its training took."""
+    for net in nets:
+        for name in NET_FILES:
+            a, b = (pd.read_csv(root / "results" / net / name) for root in (mine, theirs))
+            pd.testing.assert_frame_equal(
+                a.drop(columns="train_seconds", errors="ignore"),
+                b.drop(columns="train_seconds", errors="ignore"),
+                check_exact=True,
+                obj=f"{net}/{name}",
+            )
+
+
+def test_a_net_trained_alone_equals_the_same_net_trained_after_another_in_one_process(tmp_path, smoke_run, mnist_dir):
+    # the smoke run's job for this cell trained seed 0 and then seed 1 in one process
+    work = copy_workflow(tmp_path)
+    net = "ex1/relu/depth6/seed1"
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}", "seeds=[1]"]
+    out = snakemake(work, "--cores", "1", *config, "--", f"results/{net}/metrics.csv").stdout
+    assert job_stats(out)["train_mlp"] == 1
+    assert "[train_mlp ex1/relu/depth6] seed 1: test accuracy" in out and "seed 0:" not in out
+    assert_same_nets(work, smoke_run, [net])
+
+
+def test_a_killed_mlp_job_keeps_its_finished_nets_and_its_rerun_trains_only_the_rest(tmp_path, smoke_run, mnist_dir):
+    work = copy_workflow(tmp_path)
+    cell = "ex1/tanh/depth6"
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}", "seeds=[0,1,2,3,4]"]
+    target = f"results/{cell}/seed0/metrics.csv"
+    snakemake(work, "--cores", "1", *config, "--", "results/data/mnist.npz")  # first: the kill must hit training
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *config, "--", target],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    resume = work / "results" / cell / "resume"
+    deadline = time.time() + 300
+    while not (resume / "seed1/tag.json").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a lost node or an OOM kill would
+    proc.wait(timeout=60)
+    kept = sorted(int(p.name[4:]) for p in resume.glob("seed?") if (p / "tag.json").exists())
+    assert 2 <= len(kept) < 5, f"the kill came {'too late' if kept else 'too early'}: {kept}"
+    assert not (work / "results" / cell / "seed4/metrics.csv").exists()
+
+    snakemake(work, "--unlock", *config)
+    out = snakemake(work, "--cores", "1", "--rerun-incomplete", *config, "--", target).stdout
+    log = (work / "results/logs/train_mlp" / cell).with_suffix(".log").read_text()
+    assert sorted(int(s) for s in re.findall(r"seed (\d): finished by an earlier attempt", out)) == kept
+    trained = sorted(int(s) for s in re.findall(r"seed (\d): test accuracy", log))
+    assert trained == sorted(set(range(5)) - set(kept))
+    assert not resume.exists(), "the finished nets are removed once the job's outputs are written"
+    # the nets are the ones an uninterrupted run trains (the smoke run's seeds 0 and 1)
+    assert_same_nets(work, smoke_run, [f"{cell}/seed{seed}" for seed in (0, 1)])
+
+
 def test_smoke_config_runs_every_exercise_block(smoke_run):
     config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
     for name, ex in config["exercises"].items():
@@ -260,7 +322,7 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
     lines = console.splitlines()
     assert not [line for line in lines if TF_START_UP.search(line)]
     assert not [line for line in lines if " INFO " in line]  # a job's INFO lines go to its log only
-    assert "80 of 80 steps (100%) done" in console
+    assert "64 of 64 steps (100%) done" in console
     # the phase diagram's jobs: one line per net they train
     phase = [
         line
@@ -268,14 +330,16 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
         if re.match(r"\[train_phase depth\d+/seed\d+\] sigma_w\^2 [\d.]+: training accuracy", line)
     ]
     assert len(phase) == len(list((smoke_run / "results/phase").glob("depth*/seed*/sigma_w2_*.csv"))) > 0
+    # an MLP job trains a grid cell's seeds and has a line for each net
     results = [line for line in lines if re.match(r"\[train_(mlp|cnn) ", line)]
     trained = list((smoke_run / "results").glob("*/*/depth*/seed*/metrics.csv"))
     assert len(results) == len(trained) + 1  # and the CNN
-    assert all(re.search(r"\] test accuracy \d\.\d{4}, test loss \d+\.\d{4}, \d+\.\d s training$", r) for r in results)
-    assert "[train_mlp ex1/relu/depth6/seed1] test accuracy " in console
+    pattern = r"\] (seed \d+: )?test accuracy \d\.\d{4}, test loss \d+\.\d{4}, \d+\.\d s training$"
+    assert all(re.search(pattern, r) for r in results)
+    assert "[train_mlp ex1/relu/depth6] seed 1: test accuracy " in console
     assert "[train_cnn seed0] test accuracy " in console
     # ... while the job's log holds its epochs and TensorFlow's own start-up output
-    log = (smoke_run / "results/logs/train_mlp/ex1/relu/depth6/seed1.log").read_text()
+    log = (smoke_run / "results/logs/train_mlp/ex1/relu/depth6.log").read_text()
     assert "epoch 2/2" in log and any(TF_START_UP.search(line) for line in log.splitlines())
     # where each part ran, and that op determinism held (on a GPU node the device names the GPU)
     assert "device CPU (policy auto), 1 thread(s), seed 1" in log
@@ -380,8 +444,7 @@ def test_editing_a_package_module_reruns_exactly_what_runs_it(tmp_path, smoke_ru
     if module == "models.py":
         config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())
         assert job_stats(out)["train_mlp"] == sum(
-            len(ex["activations"]) * len(ex["depths"]) * len(ex.get("seeds", config["seeds"]))
-            for ex in config["exercises"].values()
+            len(ex["activations"]) * len(ex["depths"]) for ex in config["exercises"].values()
         )
     assert "Params have changed since last execution" in out
     # a cosmetic edit: --touch keeps the results and records the new code version

@@ -83,10 +83,13 @@ def results(path):
 JOB_SIZES = yaml.safe_load((WORKFLOW_DIR / "resources" / "job_sizes.yaml").read_text())
 
 
-def booked(rule, resource):
-    """A resource function of `attempt`: runtime (minutes) or mem_mb for one job of `rule`."""
+def booked(rule, resource, nets=1):
+    """A resource function of `attempt`: runtime (minutes) or mem_mb for one job of `rule`, which
+    trains `nets` nets one after another (its measured seconds are per net)."""
     peak = JOB_SIZES[rule]
-    measured = {"runtime": peak["seconds"] / 60, "mem_mb": peak["max_rss_mb"]}[resource]
+    measured = {"runtime": peak["seconds"] * nets / 60, "mem_mb": peak["max_rss_mb"]}[
+        resource
+    ]
     return lambda wildcards, attempt: math.ceil(
         measured * JOB_SIZES["margin"] * attempt
     )
@@ -124,8 +127,22 @@ def check_config():
 check_config()
 
 
-def exercise_seeds(exercise):
-    return EXERCISES[exercise].get("seeds", config["seeds"])
+# The MLPs' seeds, the same for every exercise: one job trains all the seeds of a grid cell.
+SEEDS = config["seeds"]
+# A trained MLP's files, in the order its job writes them (metrics.csv last), and its folder.
+MLP_FILES = ("history", "gradients", "activations", "metrics")
+MLP_NET = "{exercise}/{activation}/depth{depth}/seed{seed}"
+
+
+def mlp_cell_files(kind):
+    """One kind of per-net file of every seed of a cell: the outputs of one train_mlp job."""
+    return expand(
+        results(f"{MLP_NET}/{kind}.csv"),
+        exercise="{exercise}",
+        activation="{activation}",
+        depth="{depth}",
+        seed=SEEDS,
+    )
 
 
 def exercise_settings(exercise):
@@ -153,9 +170,8 @@ def check_grid(wildcards):
     for key, value in (
         ("activations", wildcards.activation),
         ("depths", int(wildcards.depth)),
-        ("seeds", int(wildcards.seed)),
     ):
-        allowed = ex[key] if key != "seeds" else exercise_seeds(wildcards.exercise)
+        allowed = ex[key]
         if value not in allowed:
             raise ValueError(
                 f"{value} is not in exercises.{wildcards.exercise}.{key} {allowed}; "
@@ -167,11 +183,11 @@ def mlp_outputs(kind, exercise, depth=None):
     """Per-job files of one kind (metrics, history, gradients, activations) of an exercise."""
     ex = EXERCISES[exercise]
     return expand(
-        getattr(rules.train_mlp.output, kind),
+        results(f"{MLP_NET}/{kind}.csv"),
         exercise=exercise,
         activation=ex["activations"],
         depth=ex["depths"] if depth is None else [depth],
-        seed=exercise_seeds(exercise),
+        seed=SEEDS,
     )
 
 
@@ -203,7 +219,7 @@ def train_note(exercise):
     s = exercise_settings(exercise)
     return (
         f"{s['epochs']} epochs, {s['optimizer'].upper()} lr {s['learning_rate']}, batch {s['batch_size']}, "
-        f"width {s['width']}, {len(exercise_seeds(exercise))} seeds"
+        f"width {s['width']}, {len(SEEDS)} seeds"
     )
 
 

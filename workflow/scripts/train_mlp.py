@@ -1,27 +1,54 @@
-"""Rule train_mlp: one fully connected network, one seed."""
+"""Rule train_mlp: one cell of an exercise's grid (activation, depth), every seed, in one process."""
+
+import hashlib
+import re
+from pathlib import Path
 
 from depthstudy.logs import job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
 
+from depthstudy.checkpoint import FinishedNets  # noqa: E402
 from depthstudy.data import load_prepared  # noqa: E402
-from depthstudy.io import write_csv  # noqa: E402
-from depthstudy.jobs import train_mlp  # noqa: E402
+from depthstudy.io import as_list  # noqa: E402
+from depthstudy.jobs import train_mlp_cell  # noqa: E402
 
-frames = train_mlp(
+# metrics.csv last: a later rule that sees it may rely on the other three.
+KINDS = ("history", "gradients", "activations", "metrics")
+# The seeds are the outputs' (config `seeds`), read from their folders: not a param, so that removing a
+# seed from the config leaves the other seeds' nets alone.
+outputs = {int(re.fullmatch(r"seed(\d+)", Path(path).parent.name)[1]): {} for path in as_list(sm.output.metrics)}
+for kind in KINDS:
+    for seed, path in zip(outputs, as_list(sm.output[kind]), strict=True):
+        outputs[seed][kind] = path
+
+finished = FinishedNets(
+    sm.params.resume_dir,
+    tag=dict(
+        settings=sm.params.settings,
+        probe=sm.params.probe,
+        dataset=sm.params.dataset,
+        code=sm.params.code,
+        data=hashlib.sha256(Path(sm.input.data).read_bytes()).hexdigest(),
+    ),
+)
+todo = [seed for seed in outputs if not finished.has(seed)]
+nets = train_mlp_cell(
     load_prepared(sm.input.data),
     exercise=sm.wildcards.exercise,
     activation=sm.wildcards.activation,
     depth=int(sm.wildcards.depth),
-    seed=int(sm.wildcards.seed),
+    seeds=todo,
     settings=sm.params.settings,
     probe_size=sm.params.probe["size"],
     probe_seed=sm.params.probe["seed"],
     threads=sm.threads,
     device=sm.resources.device,
 )
-frames["metrics"].insert(0, "dataset", sm.params.dataset)
-# metrics.csv last: a later rule that sees it may rely on the other three.
-for name in ("history", "gradients", "activations", "metrics"):
-    write_csv(frames[name], sm.output[name])
+for seed, frames in nets:
+    frames["metrics"].insert(0, "dataset", sm.params.dataset)
+    finished.save(seed, frames)
+for seed, files in outputs.items():
+    finished.deliver(seed, files)
+finished.remove()

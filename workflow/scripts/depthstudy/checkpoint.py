@@ -1,7 +1,11 @@
-"""The CNN's resume point: model with optimizer state, history and settings after each epoch.
+"""Where a killed training job resumes.
 
-A checkpoint is written beside its final place and swapped in as a whole, so a job killed at any
-moment leaves the previous epoch's checkpoint or this one, never half of one.
+- The CNN: model with optimizer state, history and settings after each epoch (``save``, ``load``).
+- An MLP cell's job: the nets it has finished (``FinishedNets``).
+
+Each is written beside its final place and swapped in as a whole, so a job killed at any moment leaves
+the previous state or the new one, never half of one. Neither is an output of its rule: Snakemake
+deletes a killed job's outputs before it reruns the job, and these must survive that.
 """
 
 from __future__ import annotations
@@ -9,10 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import keras
 import pandas as pd
+
+from depthstudy.io import atomic_path, write_csv
+from depthstudy.logs import CONSOLE
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +52,52 @@ def load(folder: Path, tag: dict) -> tuple[keras.Model, list[dict]] | None:
     rows = pd.read_csv(folder / "history.csv").to_dict("records")
     log.info("resuming from %s after epoch %d", folder, len(rows))
     return model, rows
+
+
+class FinishedNets:
+    """The finished nets of one job that trains several: ``folder/seed<N>/`` holds a net's CSVs, as
+    its outputs will be, and the tag they were made under.
+
+    The tag holds everything a net's numbers depend on (settings, probe, data, code): a net saved under
+    another tag is trained again. The job copies each net's files to its outputs once every net is
+    done, and then removes the folder.
+    """
+
+    def __init__(self, folder: str | Path, tag: Mapping):
+        self.folder = Path(folder)
+        self.tag = json.loads(json.dumps(dict(tag), sort_keys=True))  # as it reads back from disk
+
+    def _net(self, seed: int) -> Path:
+        return self.folder / f"seed{seed}"
+
+    def has(self, seed: int) -> bool:
+        """Whether net ``seed`` was finished under this tag (by an earlier, killed attempt)."""
+        tag_file = self._net(seed) / "tag.json"
+        if not tag_file.exists():
+            return False
+        if json.loads(tag_file.read_text()) != self.tag:
+            log.warning("training seed %d again: %s was made with other settings, data or code", seed, tag_file.parent)
+            return False
+        log.info("seed %d: finished by an earlier attempt of this job; kept from %s", seed, tag_file.parent, extra=CONSOLE)
+        return True
+
+    def save(self, seed: int, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Net ``seed``'s frames as ``<name>.csv``, with the tag, swapped in as a whole."""
+        final = self._net(seed)
+        tmp = final.with_name(final.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name, frame in frames.items():
+            write_csv(frame, tmp / f"{name}.csv")
+        (tmp / "tag.json").write_text(json.dumps(self.tag, sort_keys=True))
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+
+    def deliver(self, seed: int, outputs: Mapping[str, str | Path]) -> None:
+        """Copy net ``seed``'s CSVs to its outputs, by name, in the order given (metrics.csv last)."""
+        for name, path in outputs.items():
+            with atomic_path(path) as tmp:
+                shutil.copyfile(self._net(seed) / f"{name}.csv", tmp)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""The two kinds of training job, one model and one seed each, tidy frames out.
+"""The two kinds of training, tidy frames out: the MLPs of one grid cell, one seed after another,
+and the CNN of one seed.
 
-Every frame a job returns starts with the job's keys (exercise, activation, depth, seed for an MLP;
-exercise, seed for the CNN), so that a per-job CSV says by itself which job wrote it.
+Every frame starts with its net's keys (exercise, activation, depth, seed for an MLP; exercise, seed
+for the CNN), so that a per-net CSV says by itself which net wrote it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import keras
@@ -18,7 +19,7 @@ import pandas as pd
 
 from depthstudy import checkpoint
 from depthstudy.data import probe_indices
-from depthstudy.logs import CONSOLE, job_name
+from depthstudy.logs import CONSOLE, job_folder, job_name
 from depthstudy.models import build_cnn, build_mlp, count_params, model_summary
 from depthstudy.runtime import configure_tensorflow, report_devices
 from depthstudy.stream import fit_epochs, flat_pixels, image_tensor
@@ -65,16 +66,63 @@ def keyed(frame: pd.DataFrame, keys: dict) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({k: [v] * len(frame) for k, v in keys.items()}, index=frame.index), frame], axis=1)
 
 
-def _finish(keys: dict, rows: list[dict], test: tuple[float, float], seconds: float, diverged: bool, **extra):
-    """The job's one-row metrics frame, and its result line on the console."""
+def _finish(
+    keys: dict, rows: list[dict], test: tuple[float, float], seconds: float, diverged: bool, net: str = "", **extra
+):
+    """The net's one-row metrics frame, and its result line on the console (``net`` names the net
+    where the job trains several)."""
     test_loss, test_accuracy = test
-    log.info("test accuracy %.4f, test loss %.4f, %.1f s training", test_accuracy, test_loss, seconds, extra=CONSOLE)
+    log.info(
+        "%stest accuracy %.4f, test loss %.4f, %.1f s training", net, test_accuracy, test_loss, seconds, extra=CONSOLE
+    )
     row = dict(keys, epochs=len(rows), test_loss=test_loss, test_accuracy=test_accuracy)
     return pd.DataFrame([dict(row, train_seconds=round(seconds, 3), diverged=diverged, **extra)])
 
 
-def train_mlp(
+def train_mlp_cell(
     arrays: dict[str, np.ndarray],
+    *,
+    exercise: str,
+    activation: str,
+    depth: int,
+    seeds: Sequence[int],
+    **net,
+) -> Iterator[tuple[int, dict[str, pd.DataFrame]]]:
+    """The nets of one grid cell, one seed after another in this process; yields (seed, frames) as
+    each net finishes. ``net`` holds ``train_mlp``'s other arguments.
+
+    Each net starts from a cleared Keras session with every random generator set to its seed, as in a
+    process of its own, so its frames equal that process's bit for bit (tests/test_workflow.py). What
+    the nets share is paid once: TensorFlow's import and set-up, and the pixels as float32.
+    """
+    pixels = _mlp_pixels(arrays)
+    for seed in seeds:
+        keras.backend.clear_session()
+        try:
+            frames = _train_mlp_net(pixels, exercise=exercise, activation=activation, depth=depth, seed=seed, **net)
+        except Exception:
+            log.error("seed %d of %s failed", seed, job_folder(dict(exercise=exercise, activation=activation, depth=depth)))
+            raise
+        yield seed, frames
+
+
+def train_mlp(arrays: dict[str, np.ndarray], **net) -> dict[str, pd.DataFrame]:
+    """One MLP net: metrics, history, gradients and activations frames (arguments: ``_train_mlp_net``)."""
+    return _train_mlp_net(_mlp_pixels(arrays), **net)
+
+
+def _mlp_pixels(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Flat float32 pixels in [0, 1] and the labels, as the MLPs train on them."""
+    return dict(
+        x_train=flat_pixels(arrays["x_train"]),
+        y_train=arrays["y_train"],
+        x_test=flat_pixels(arrays["x_test"]),
+        y_test=arrays["y_test"],
+    )
+
+
+def _train_mlp_net(
+    pixels: dict[str, np.ndarray],
     *,
     exercise: str,
     activation: str,
@@ -87,7 +135,7 @@ def train_mlp(
     device: str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, pd.DataFrame]:
-    """One MLP job: metrics, history, gradients and activations frames.
+    """One MLP net: metrics, history, gradients and activations frames.
 
     The probe batch's statistics are recorded before training and after every epoch. ``device`` is
     the device policy (auto, cpu, gpu). ``callbacks`` are extra Keras callbacks (the benchmark's clock).
@@ -96,8 +144,7 @@ def train_mlp(
 
     keys = dict(exercise=exercise, activation=activation, depth=depth, seed=seed)
     device = configure_tensorflow(threads, seed, device, job_name("train_mlp", keys))
-    x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"]
-    x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
+    x_train, y_train, x_test, y_test = (pixels[k] for k in ("x_train", "y_train", "x_test", "y_test"))
     probe = probe_indices(len(x_train), probe_size, probe_seed)
 
     model = mlp_model(activation, depth, settings)
@@ -119,7 +166,7 @@ def train_mlp(
     test = evaluate(model, x_test, y_test, diverged)
     report_devices(model)
     return dict(
-        metrics=_finish(keys, rows, test, seconds, diverged, device=device),
+        metrics=_finish(keys, rows, test, seconds, diverged, net=f"seed {seed}: ", device=device),
         history=keyed(pd.DataFrame(rows, columns=["epoch", "loss", "accuracy"]), keys),
         gradients=keyed(recorder.gradients(), keys),
         activations=keyed(recorder.activations(), keys),
