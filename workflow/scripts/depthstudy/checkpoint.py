@@ -78,7 +78,7 @@ class FinishedNets:
         if json.loads(tag_file.read_text()) != self.tag:
             log.warning("training seed %d again: %s was made with other settings, data or code", seed, tag_file.parent)
             return False
-        log.info("seed %d: finished by an earlier attempt of this job; kept from %s", seed, tag_file.parent, extra=CONSOLE)
+        log.info("seed %d: finished by an earlier attempt of this job; kept (%s)", seed, tag_file.parent, extra=CONSOLE)
         return True
 
     def save(self, seed: int, frames: Mapping[str, pd.DataFrame]) -> None:

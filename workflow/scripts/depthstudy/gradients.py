@@ -127,6 +127,10 @@ class ProbeRecorder:
         "bias_mean",
     )
 
+    def clear(self) -> None:
+        """Forget the rows recorded so far (the next net of a cell reuses the model and the pass)."""
+        self.gradient_rows, self.activation_rows = [], []
+
     def record(self, epoch: int) -> float:
         """Append this epoch's rows; returns the probe loss."""
         loss, grads, act_stats = (t.numpy() for t in self._pass(self.x, self.y))

@@ -86,91 +86,80 @@ def train_mlp_cell(
     activation: str,
     depth: int,
     seeds: Sequence[int],
-    **net,
-) -> Iterator[tuple[int, dict[str, pd.DataFrame]]]:
-    """The nets of one grid cell, one seed after another in this process; yields (seed, frames) as
-    each net finishes. ``net`` holds ``train_mlp``'s other arguments.
-
-    Each net starts from a cleared Keras session with every random generator set to its seed, as in a
-    process of its own, so its frames equal that process's bit for bit (tests/test_workflow.py). What
-    the nets share is paid once: TensorFlow's import and set-up, and the pixels as float32.
-    """
-    pixels = _mlp_pixels(arrays)
-    for seed in seeds:
-        keras.backend.clear_session()
-        try:
-            frames = _train_mlp_net(pixels, exercise=exercise, activation=activation, depth=depth, seed=seed, **net)
-        except Exception:
-            log.error("seed %d of %s failed", seed, job_folder(dict(exercise=exercise, activation=activation, depth=depth)))
-            raise
-        yield seed, frames
-
-
-def train_mlp(arrays: dict[str, np.ndarray], **net) -> dict[str, pd.DataFrame]:
-    """One MLP net: metrics, history, gradients and activations frames (arguments: ``_train_mlp_net``)."""
-    return _train_mlp_net(_mlp_pixels(arrays), **net)
-
-
-def _mlp_pixels(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Flat float32 pixels in [0, 1] and the labels, as the MLPs train on them."""
-    return dict(
-        x_train=flat_pixels(arrays["x_train"]),
-        y_train=arrays["y_train"],
-        x_test=flat_pixels(arrays["x_test"]),
-        y_test=arrays["y_test"],
-    )
-
-
-def _train_mlp_net(
-    pixels: dict[str, np.ndarray],
-    *,
-    exercise: str,
-    activation: str,
-    depth: int,
-    seed: int,
     settings: dict,
     probe_size: int,
     probe_seed: int,
     threads: int = 1,
     device: str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> dict[str, pd.DataFrame]:
-    """One MLP net: metrics, history, gradients and activations frames.
+) -> Iterator[tuple[int, dict[str, pd.DataFrame]]]:
+    """The nets of one grid cell, one seed after another in this process; yields (seed, frames) as
+    each net finishes: metrics, history, gradients and activations.
 
     The probe batch's statistics are recorded before training and after every epoch. ``device`` is
     the device policy (auto, cpu, gpu). ``callbacks`` are extra Keras callbacks (the benchmark's clock).
+
+    Each net starts as in a process of its own: a cleared Keras session, every random generator set
+    to its seed, and a new model built, which draws its initial weights. The first net trains that
+    model. The nets after it copy their new model's weights into the first net's model and restart its
+    optimizer, so that its compiled training, probe and test functions, traced once, serve the whole
+    cell. A net's frames equal those of a process that trains it alone, bit for bit
+    (tests/test_workflow.py). TensorFlow's import and set-up and the pixels as float32 are paid once.
     """
     from depthstudy.gradients import ProbeRecorder  # needs TF configured first
 
-    keys = dict(exercise=exercise, activation=activation, depth=depth, seed=seed)
-    device = configure_tensorflow(threads, seed, device, job_name("train_mlp", keys))
-    x_train, y_train, x_test, y_test = (pixels[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    cell = dict(exercise=exercise, activation=activation, depth=depth)
+    x_train, x_test = flat_pixels(arrays["x_train"]), flat_pixels(arrays["x_test"])
+    y_train, y_test = arrays["y_train"], arrays["y_test"]
     probe = probe_indices(len(x_train), probe_size, probe_seed)
+    model = recorder = optimizer_start = None
+    for seed in seeds:
+        keys = dict(cell, seed=seed)
+        keras.backend.clear_session()
+        try:
+            trained_on = configure_tensorflow(threads, seed, device, job_name("train_mlp", keys))
+            fresh = mlp_model(activation, depth, settings)
+            if model is None:
+                model, recorder = fresh, ProbeRecorder(fresh, x_train[probe], y_train[probe], activation)
+                model.optimizer.build(model.trainable_variables)
+                optimizer_start = [v.numpy() for v in model.optimizer.variables]
+            else:
+                model.set_weights(fresh.get_weights())
+                for variable, value in zip(model.optimizer.variables, optimizer_start, strict=True):
+                    variable.assign(value)
+                recorder.clear()
+            recorder.record(epoch=0)
+            start = time.perf_counter()
+            rows, diverged = fit_epochs(
+                model,
+                x_train,
+                y_train,
+                epochs=settings["epochs"],
+                batch_size=settings["batch_size"],
+                seed=seed,
+                on_epoch_end=lambda epoch, _, probe_pass=recorder: probe_pass.record(epoch),
+                callbacks=callbacks,
+            )
+            seconds = time.perf_counter() - start
+            test = evaluate(model, x_test, y_test, diverged)
+        except Exception:
+            log.error("%s failed", job_folder(keys))
+            raise
+        report_devices(model)
+        yield (
+            seed,
+            dict(
+                metrics=_finish(keys, rows, test, seconds, diverged, net=f"seed {seed}: ", device=trained_on),
+                history=keyed(pd.DataFrame(rows, columns=["epoch", "loss", "accuracy"]), keys),
+                gradients=keyed(recorder.gradients(), keys),
+                activations=keyed(recorder.activations(), keys),
+            ),
+        )
 
-    model = mlp_model(activation, depth, settings)
-    recorder = ProbeRecorder(model, x_train[probe], y_train[probe], activation)
-    recorder.record(epoch=0)
 
-    start = time.perf_counter()
-    rows, diverged = fit_epochs(
-        model,
-        x_train,
-        y_train,
-        epochs=settings["epochs"],
-        batch_size=settings["batch_size"],
-        seed=seed,
-        on_epoch_end=lambda epoch, _: recorder.record(epoch),
-        callbacks=callbacks,
-    )
-    seconds = time.perf_counter() - start
-    test = evaluate(model, x_test, y_test, diverged)
-    report_devices(model)
-    return dict(
-        metrics=_finish(keys, rows, test, seconds, diverged, net=f"seed {seed}: ", device=device),
-        history=keyed(pd.DataFrame(rows, columns=["epoch", "loss", "accuracy"]), keys),
-        gradients=keyed(recorder.gradients(), keys),
-        activations=keyed(recorder.activations(), keys),
-    )
+def train_mlp(arrays: dict[str, np.ndarray], *, seed: int, **cell) -> dict[str, pd.DataFrame]:
+    """One MLP net's frames; ``cell`` holds ``train_mlp_cell``'s other arguments."""
+    return next(train_mlp_cell(arrays, seeds=[seed], **cell))[1]
 
 
 def train_cnn(
