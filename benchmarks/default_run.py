@@ -1,0 +1,116 @@
+"""The default study's compute figures: where its CPU goes, from a run's own records.
+
+    python benchmarks/default_run.py --run DIR --data-dir /path/to/mnist   # run the study in DIR, then report
+    python benchmarks/default_run.py --study DIR                           # report on a finished run in DIR
+
+DIR is a clone of the repository. ``--run`` starts ``snakemake --cores 4`` there (the README's main
+command; ``--data-dir`` sets ``data_dir``, else Keras downloads MNIST) and samples the CPU time of
+Snakemake's own process each second from ``/proc`` into ``DIR/results/benchmarks/snakemake.json``.
+The report reads that file and the training rules' ``benchmark:`` files, and prints:
+
+- the wall time of the run and Snakemake's own CPU, as a share of one core over the run;
+- the MLP grid's CPU seconds (every ``train_mlp`` job), and its start-up share: the jobs times the mean
+  CPU of an untrained 1.D job, which trains nothing (each trains the untrained nets of its grid cell),
+  over the grid's CPU;
+- the CNN's training images a second and GFLOP/s a core (86 MFLOP a training image), from its
+  ``metrics.csv`` (training seconds) and its threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+TRAIN_MFLOP = 86.0  # the CNN, per training image: 3 x the forward pass's 28.7 MFLOP (benchmarks/cnn_step.py)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (not its children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def run(work: Path, data_dir: str | None) -> None:
+    """The default study in ``work``, with Snakemake's own CPU sampled each second."""
+    config = ["--config", f"data_dir={data_dir}"] if data_dir else []
+    start = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "4", *config], cwd=work)
+    main_cpu = 0.0
+    while proc.poll() is None:
+        try:
+            main_cpu = cpu_seconds(proc.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(1)
+    proc.wait()
+    if proc.returncode:
+        sys.exit(f"snakemake failed ({proc.returncode})")
+    record = dict(wall_seconds=round(time.time() - start, 1), snakemake_cpu_seconds=round(main_cpu, 1))
+    (work / "results/benchmarks/snakemake.json").write_text(json.dumps(record))
+
+
+def rule_benchmarks(work: Path, rule: str) -> pd.DataFrame:
+    files = sorted((work / "results/benchmarks" / rule).rglob("*.tsv"))
+    if not files:
+        sys.exit(f"no benchmark files of {rule} under {work / 'results/benchmarks'}: is DIR a finished run?")
+    frame = pd.concat([pd.read_csv(f, sep="\t").assign(job=str(f.relative_to(work))) for f in files])
+    return frame.reset_index(drop=True)
+
+
+def report(work: Path) -> None:
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    record_file = work / "results/benchmarks/snakemake.json"
+    if record_file.exists():
+        record = json.loads(record_file.read_text())
+        wall, main = record["wall_seconds"], record["snakemake_cpu_seconds"]
+        print(f"run: {wall:.0f} s wall ({wall / 60:.1f} min)")
+        print(f"Snakemake's own process: {main:.1f} CPU-s, {100 * main / wall:.1f} % of one core over the run")
+    mlp = rule_benchmarks(work, "train_mlp")
+    untrained = mlp[mlp.job.str.contains("/ex1d/")]
+    grid = mlp.cpu_time.sum()
+    startup = len(mlp) * untrained.cpu_time.mean()
+    nets = len(mlp) * len(config["seeds"])
+    print(
+        f"MLP grid: {len(mlp)} jobs, {nets} nets, {grid:.0f} CPU-s; an untrained 1.D job {untrained.cpu_time.mean():.1f}"
+        f" CPU-s ({len(config['seeds'])} nets); start-up {startup:.0f} CPU-s, {100 * startup / grid:.0f} % of the grid"
+    )
+    threads = config["threads"]["cnn"]
+    for metrics in sorted((work / "results/ex3").glob("seed*/metrics.csv")):
+        row = pd.read_csv(metrics).iloc[0]
+        history = pd.read_csv(metrics.with_name("history.csv"))
+        n = config.get("limit_train") or 60_000
+        n_train = n - int(round(n * config["cnn"]["validation_split"]))  # as train_cnn splits
+        images_s = n_train * len(history) / row.train_seconds
+        print(
+            f"CNN {metrics.parent.name}: {row.train_seconds:.0f} s training, {images_s:.0f} images/s, "
+            f"{images_s * TRAIN_MFLOP / 1000 / threads:.1f} GFLOP/s a core ({threads} threads)"
+        )
+    cnn = rule_benchmarks(work, "train_cnn")
+    print(f"CNN jobs: {cnn.cpu_time.sum():.0f} CPU-s; MLP grid {grid:.0f}; phase diagram ", end="")
+    phase = (work / "results/benchmarks/train_phase").exists()
+    print(f"{rule_benchmarks(work, 'train_phase').cpu_time.sum():.0f} CPU-s" if phase else "off")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--run", type=Path, help="a clone of the repository: run the default study there")
+    where.add_argument("--study", type=Path, help="a clone with a finished default run")
+    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
+    args = parser.parse_args()
+    if args.run:
+        run(args.run, args.data_dir)
+    report(args.run or args.study)
+
+
+if __name__ == "__main__":
+    main()
