@@ -78,10 +78,11 @@ def report(work: Path) -> None:
     untrained = mlp[mlp.job.str.contains("/ex1d/")]
     grid = mlp.cpu_time.sum()
     startup = len(mlp) * untrained.cpu_time.mean()
-    nets = len(mlp) * len(config["seeds"])
+    seeds = len(config["seeds"])
     print(
-        f"MLP grid: {len(mlp)} jobs, {nets} nets, {grid:.0f} CPU-s; an untrained 1.D job {untrained.cpu_time.mean():.1f}"
-        f" CPU-s ({len(config['seeds'])} nets); start-up {startup:.0f} CPU-s, {100 * startup / grid:.0f} % of the grid"
+        f"MLP grid: {len(mlp)} jobs, {len(mlp) * seeds} nets, {grid:.0f} CPU-s; an untrained 1.D job "
+        f"{untrained.cpu_time.mean():.1f} CPU-s ({seeds} nets); start-up {startup:.0f} CPU-s, "
+        f"{100 * startup / grid:.0f} % of the grid"
     )
     threads = config["threads"]["cnn"]
     for metrics in sorted((work / "results/ex3").glob("seed*/metrics.csv")):

@@ -1,22 +1,23 @@
-"""What one training job spends before and after its training loop: the start-up cost, part by part.
+"""What one MLP job spends besides its training loop: the start-up cost, part by part.
 
     python benchmarks/job_startup.py --data-dir /path/to/mnist
 
-An untrained 1.D job (epochs 0: build, probe, evaluate, write) does nothing but start-up work, so its
-wall time is the fixed cost that every MLP job pays on top of its epochs. Each round runs one such job
+A ``train_mlp`` job trains the seeds of one grid cell in one process. An untrained 1.D job (epochs 0:
+build, probe, evaluate, write, for each seed) does nothing but start-up work, so its wall time is the
+fixed cost that every MLP job pays on top of its epochs. Each round runs one such job, of three seeds,
 in a fresh Python process, the way Snakemake runs a rule's script, and times its parts in the order
 ``train_mlp`` runs them:
 
 1. python: the interpreter up to the first line of the job;
 2. import: TensorFlow, Keras and the package;
 3. data load: the prepared .npz (made once beforehand, not timed);
-4. set-up: device policy, threads, determinism and seeds (``configure_tensorflow``);
-5. pixels to float: the training and test images as float32 in [0, 1];
-6. model build: the Keras model, compiled;
-7. probe: the gradient and activation probe's first pass, which traces its compiled function;
-8. evaluation: the test set, which traces Keras' compiled test step;
-9. writing: the CSV files;
-10. exit: the process's own shutdown (TensorFlow's included), until the parent sees it end.
+4. first net: set-up (device policy, threads, determinism, seed), the pixels as float32, the model
+   built and compiled, the probe's and the test step's first passes, which trace their compiled
+   functions;
+5. second net, third net: a fresh build's weights copied into the first net's model, its probe and
+   evaluation (the traced functions are reused);
+6. writing: the CSV files;
+7. exit: the process's own shutdown (TensorFlow's included), until the parent sees it end.
 
 It prints the median of each part over the rounds and the whole process's wall time.
 """
@@ -35,39 +36,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
 
-# One untrained job, timed part by part; runs in a fresh process and prints its timings as JSON.
+# One untrained cell of three seeds, timed part by part; runs in a fresh process, prints its timings as JSON.
 JOB = """
 import time
 stamps = [("python", time.time())]
 import sys, json
 sys.path.insert(0, {scripts!r})
 import numpy as np, pandas as pd, keras, tensorflow as tf
-from depthstudy import jobs, runtime
-from depthstudy.data import load_prepared, probe_indices
-from depthstudy.gradients import ProbeRecorder
+from depthstudy import jobs
+from depthstudy.data import load_prepared
 from depthstudy.io import write_csv
-from depthstudy.stream import flat_pixels
 stamps.append(("import", time.time()))
 arrays = load_prepared({npz!r})
 stamps.append(("data load", time.time()))
-runtime.configure_tensorflow(1, seed=0)
-stamps.append(("set-up", time.time()))
-x, y = flat_pixels(arrays["x_train"]), arrays["y_train"]
-x_test, y_test = flat_pixels(arrays["x_test"]), arrays["y_test"]
-probe = probe_indices(len(x), 1024, 0)
-stamps.append(("pixels to float", time.time()))
 settings = dict(width=128, epochs=0, batch_size=128, optimizer="sgd", learning_rate=0.01,
                 initializer="glorot_uniform", batchnorm=False)
-model = jobs.mlp_model({activation!r}, {depth}, settings)
-stamps.append(("model build", time.time()))
-recorder = ProbeRecorder(model, x[probe], y[probe], {activation!r})
-recorder.record(epoch=0)
-stamps.append(("probe", time.time()))
-test = jobs.evaluate(model, x_test, y_test, False)
-stamps.append(("evaluation", time.time()))
-for name, frame in dict(gradients=recorder.gradients(), activations=recorder.activations(),
-                        metrics=pd.DataFrame([dict(test_loss=test[0], test_accuracy=test[1])])).items():
-    write_csv(frame, {out!r} + "/" + name + ".csv")
+nets = jobs.train_mlp_cell(arrays, exercise="ex1d", activation={activation!r}, depth={depth}, seeds=[0, 1, 2],
+                           settings=settings, probe_size=1024, probe_seed=0)
+frames = {{}}
+for name, (seed, net) in zip(("first net", "second net", "third net"), nets):
+    frames[seed] = net
+    stamps.append((name, time.time()))
+for seed, net in frames.items():
+    for name, frame in net.items():
+        write_csv(frame, {out!r} + f"/seed{{seed}}_{{name}}.csv")
 stamps.append(("writing", time.time()))
 print(json.dumps(stamps))
 """
@@ -105,7 +97,10 @@ def main() -> None:
         prepare(npz, data_dir=args.data_dir, sha256=catalog()["mnist"]["sha256"])
         rounds = [one_job(npz, Path(tmp), "tanh", args.depth) for _ in range(args.rounds)]
     names = list(rounds[0])
-    print(f"untrained tanh MLP, depth {args.depth}, width 128, 1 thread; median of {args.rounds} fresh processes")
+    print(
+        f"untrained tanh MLP cell, depth {args.depth}, width 128, 3 seeds, 1 thread; "
+        f"median of {args.rounds} fresh processes"
+    )
     print("| part | seconds | share |")
     print("|---|---|---|")
     whole = statistics.median(r["whole process"] for r in rounds)

@@ -57,6 +57,8 @@ CASES = [
     ("seeds", [], "seeds", None),
     ("seeds", [1, 1], "seeds", None),
     ("seeds", [0.5], "seeds.0", None),
+    # one job trains every seed of a grid cell: seeds are study-wide
+    ("exercises.ex1.seeds", [0, 1], "exercises.ex1", "'seeds' was unexpected"),
     ("cnn.seeds", [2, 2], "cnn.seeds", None),
     ("limit_train", 60001, "limit_train", None),
     ("limit_test", 10001, "limit_test", None),
