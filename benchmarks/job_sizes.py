@@ -5,8 +5,10 @@
 
 DIR is a folder with a finished run of the default study. Every training job wrote a Snakemake
 ``benchmark:`` file (results/benchmarks/<rule>/...tsv: wall seconds ``s`` and peak resident memory
-``max_rss`` in MB); the largest of each rule is its peak. The rules book ``margin`` times the peak on
-their first attempt and ``attempt`` times that on a retry (workflow/rules/common.smk, ``booked``).
+``max_rss`` in MB); the largest of each rule is its peak. A ``train_mlp`` job trains the seeds of one
+grid cell, so its time is stored per net (the job's over the run's number of seeds), and a job books it
+times its nets. The rules book ``margin`` times the peak on their first attempt and ``attempt`` times
+that on a retry (workflow/rules/common.smk, ``booked``).
 """
 
 from __future__ import annotations
@@ -28,22 +30,29 @@ MARGIN = 2
 
 
 def peaks(study: Path) -> dict[str, dict]:
-    """Per training rule: the number of jobs, the longest wall time and the largest peak memory."""
+    """Per training rule: the number of jobs, the longest wall time (per net for train_mlp) and the
+    largest peak memory."""
+    seeds = len(yaml.safe_load((study / "config.yaml").read_text())["seeds"])
     found = {}
     for rule in RULES:
         files = sorted((study / "results" / "benchmarks" / rule).rglob("*.tsv"))
         if not files:
             raise SystemExit(f"no benchmark files under {study / 'results/benchmarks' / rule}: is DIR a finished run?")
         frame = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+        nets = seeds if rule == "train_mlp" else 1
         found[rule] = dict(
-            jobs=len(files), seconds=round(float(frame.s.max()), 1), max_rss_mb=round(float(frame.max_rss.max()))
+            jobs=len(files),
+            nets=nets,
+            seconds=round(float(frame.s.max()) / nets, 1),
+            max_rss_mb=round(float(frame.max_rss.max())),
         )
     return found
 
 
 def booked(peak: dict, margin: float, attempt: int) -> tuple[int, int]:
-    """(runtime in minutes, mem_mb) for one attempt: the same arithmetic as common.smk's ``booked``."""
-    return math.ceil(peak["seconds"] * margin * attempt / 60), math.ceil(peak["max_rss_mb"] * margin * attempt)
+    """(runtime in minutes, mem_mb) of one job for one attempt: the same arithmetic as common.smk's ``booked``."""
+    runtime = peak["seconds"] * peak["nets"] * margin * attempt / 60
+    return math.ceil(runtime), math.ceil(peak["max_rss_mb"] * margin * attempt)
 
 
 def main() -> None:
@@ -53,7 +62,7 @@ def main() -> None:
     parser.add_argument("--measured", help="the run's date and machine, for the file (default: today, this machine)")
     args = parser.parse_args()
     found = peaks(args.study)
-    print("| rule | jobs | peak s | peak MB | attempt 1: runtime min, mem_mb | attempt 2 |")
+    print("| rule | jobs | peak s (train_mlp: per net) | peak MB | attempt 1: runtime min, mem_mb | attempt 2 |")
     print("|---|---|---|---|---|---|")
     for rule, peak in found.items():
         first, second = booked(peak, MARGIN, 1), booked(peak, MARGIN, 2)
@@ -64,6 +73,7 @@ def main() -> None:
         header = (
             "# Peak wall time and memory of one job of each training rule, from the benchmark files of a\n"
             "# finished default run; written by  python benchmarks/job_sizes.py --study DIR --write.\n"
+            "# train_mlp's seconds are per net: a job books them times the seeds of its grid cell.\n"
             "# The rules book `margin` times these on a first attempt, and `attempt` times that on a retry.\n"
         )
         body = {"measured": source, "margin": MARGIN}
