@@ -2,10 +2,13 @@
 
     python benchmarks/default_run.py --run DIR --data-dir /path/to/mnist   # run the study in DIR, then report
     python benchmarks/default_run.py --study DIR                           # report on a finished run in DIR
+    python benchmarks/default_run.py --run DIR --cores 2 --target mlp ...  # a part of the study (here the MLP grid)
 
 DIR is a clone of the repository. ``--run`` starts ``snakemake --cores 4`` there (the README's main
 command; ``--data-dir`` sets ``data_dir``, else Keras downloads MNIST) and samples the CPU time of
 Snakemake's own process each second from ``/proc`` into ``DIR/results/benchmarks/snakemake.json``.
+``--target`` runs only the named targets (``mlp``: every MLP net of the study), ``--cores`` sets the
+cores.
 The report reads that file and the training rules' ``benchmark:`` files, and prints:
 
 - the wall time of the run and Snakemake's own CPU, as a share of one core over the run;
@@ -39,11 +42,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def run(work: Path, data_dir: str | None) -> None:
-    """The default study in ``work``, with Snakemake's own CPU sampled each second."""
+def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = ()) -> None:
+    """The default study (or ``targets`` of it) in ``work``, with Snakemake's own CPU sampled each second."""
     config = ["--config", f"data_dir={data_dir}"] if data_dir else []
+    if "mlp" in targets:  # every MLP net: the combined metrics of each exercise
+        exercises = yaml.safe_load((work / "config.yaml").read_text())["exercises"]
+        targets = [t for t in targets if t != "mlp"] + [f"results/combined/{ex}/metrics.csv" for ex in exercises]
+    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), *config, "--", *targets]
     start = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "4", *config], cwd=work)
+    proc = subprocess.Popen(command, cwd=work)
     main_cpu = 0.0
     while proc.poll() is None:
         try:
@@ -54,7 +61,11 @@ def run(work: Path, data_dir: str | None) -> None:
     proc.wait()
     if proc.returncode:
         sys.exit(f"snakemake failed ({proc.returncode})")
-    record = dict(wall_seconds=round(time.time() - start, 1), snakemake_cpu_seconds=round(main_cpu, 1))
+    record = dict(
+        command=" ".join(command[1:]),
+        wall_seconds=round(time.time() - start, 1),
+        snakemake_cpu_seconds=round(main_cpu, 1),
+    )
     (work / "results/benchmarks/snakemake.json").write_text(json.dumps(record))
 
 
@@ -72,7 +83,7 @@ def report(work: Path) -> None:
     if record_file.exists():
         record = json.loads(record_file.read_text())
         wall, main = record["wall_seconds"], record["snakemake_cpu_seconds"]
-        print(f"run: {wall:.0f} s wall ({wall / 60:.1f} min)")
+        print(f"run: {wall:.0f} s wall ({wall / 60:.1f} min): {record['command']}")
         print(f"Snakemake's own process: {main:.1f} CPU-s, {100 * main / wall:.1f} % of one core over the run")
     mlp = rule_benchmarks(work, "train_mlp")
     untrained = mlp[mlp.job.str.contains("/ex1d/")]
@@ -85,6 +96,8 @@ def report(work: Path) -> None:
         f"{100 * startup / grid:.0f} % of the grid"
     )
     threads = config["threads"]["cnn"]
+    if not list((work / "results/benchmarks/train_cnn").rglob("*.tsv")):
+        return  # a run without the CNN
     for metrics in sorted((work / "results/ex3").glob("seed*/metrics.csv")):
         row = pd.read_csv(metrics).iloc[0]
         history = pd.read_csv(metrics.with_name("history.csv"))
@@ -97,7 +110,7 @@ def report(work: Path) -> None:
         )
     cnn = rule_benchmarks(work, "train_cnn")
     print(f"CNN jobs: {cnn.cpu_time.sum():.0f} CPU-s; MLP grid {grid:.0f}; phase diagram ", end="")
-    phase = (work / "results/benchmarks/train_phase").exists()
+    phase = list((work / "results/benchmarks/train_phase").rglob("*.tsv"))
     print(f"{rule_benchmarks(work, 'train_phase').cpu_time.sum():.0f} CPU-s" if phase else "off")
 
 
@@ -107,9 +120,11 @@ def main() -> None:
     where.add_argument("--run", type=Path, help="a clone of the repository: run the default study there")
     where.add_argument("--study", type=Path, help="a clone with a finished default run")
     parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
+    parser.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4, as the README)")
+    parser.add_argument("--target", nargs="*", default=[], help="targets, not the whole study (mlp: the MLP grid)")
     args = parser.parse_args()
     if args.run:
-        run(args.run, args.data_dir)
+        run(args.run, args.data_dir, args.cores, args.target)
     report(args.run or args.study)
 
 
