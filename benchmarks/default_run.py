@@ -8,7 +8,7 @@ DIR is a clone of the repository. ``--run`` starts ``snakemake --cores 4`` there
 command; ``--data-dir`` sets ``data_dir``, else Keras downloads MNIST) and samples the CPU time of
 Snakemake's own process each second from ``/proc`` into ``DIR/results/benchmarks/snakemake.json``.
 ``--target`` runs only the named targets (``mlp``: every MLP net of the study), ``--cores`` sets the
-cores.
+cores, ``--configfile`` adds a config file (``tests/config/smoke.yaml``: the smoke study).
 The report reads that file and the training rules' ``benchmark:`` files, and prints:
 
 - the wall time of the run and Snakemake's own CPU, as a share of one core over the run;
@@ -42,9 +42,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = ()) -> None:
+def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = (), configfile: str | None = None):
     """The default study (or ``targets`` of it) in ``work``, with Snakemake's own CPU sampled each second."""
-    config = ["--config", f"data_dir={data_dir}"] if data_dir else []
+    config = ["--configfile", configfile] if configfile else []
+    config += ["--config", f"data_dir={data_dir}"] if data_dir else []
     if "mlp" in targets:  # every MLP net: the combined metrics of each exercise
         exercises = yaml.safe_load((work / "config.yaml").read_text())["exercises"]
         targets = [t for t in targets if t != "mlp"] + [f"results/combined/{ex}/metrics.csv" for ex in exercises]
@@ -63,6 +64,7 @@ def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = (
         sys.exit(f"snakemake failed ({proc.returncode})")
     record = dict(
         command=" ".join(command[1:]),
+        configfile=configfile,
         wall_seconds=round(time.time() - start, 1),
         snakemake_cpu_seconds=round(main_cpu, 1),
     )
@@ -82,6 +84,8 @@ def report(work: Path) -> None:
     record_file = work / "results/benchmarks/snakemake.json"
     if record_file.exists():
         record = json.loads(record_file.read_text())
+        if record.get("configfile"):  # its blocks replace config.yaml's (all the report reads)
+            config.update(yaml.safe_load((work / record["configfile"]).read_text()))
         wall, main = record["wall_seconds"], record["snakemake_cpu_seconds"]
         print(f"run: {wall:.0f} s wall ({wall / 60:.1f} min): {record['command']}")
         print(f"Snakemake's own process: {main:.1f} CPU-s, {100 * main / wall:.1f} % of one core over the run")
@@ -121,10 +125,11 @@ def main() -> None:
     where.add_argument("--study", type=Path, help="a clone with a finished default run")
     parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
     parser.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4, as the README)")
+    parser.add_argument("--configfile", help="a config file on top of config.yaml (e.g. tests/config/smoke.yaml)")
     parser.add_argument("--target", nargs="*", default=[], help="targets, not the whole study (mlp: the MLP grid)")
     args = parser.parse_args()
     if args.run:
-        run(args.run, args.data_dir, args.cores, args.target)
+        run(args.run, args.data_dir, args.cores, args.target, args.configfile)
     report(args.run or args.study)
 
 
