@@ -21,7 +21,6 @@ The report reads that file and the training rules' ``benchmark:`` files, and pri
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -31,8 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from cnn_step import TRAIN_MFLOP
+from mnist_args import parser
 
-TRAIN_MFLOP = 86.0  # the CNN, per training image: 3 x the forward pass's 28.7 MFLOP (benchmarks/cnn_step.py)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -42,12 +42,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def study_config(work: Path, configfile: str | None) -> dict:
+    """The study's config as far as this script reads it: config.yaml, its blocks replaced by the
+    config file's."""
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    if configfile:
+        config.update(yaml.safe_load((work / configfile).read_text()))
+    return config
+
+
 def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = (), configfile: str | None = None):
     """The default study (or ``targets`` of it) in ``work``, with Snakemake's own CPU sampled each second."""
     config = ["--configfile", configfile] if configfile else []
     config += ["--config", f"data_dir={data_dir}"] if data_dir else []
     if "mlp" in targets:  # every MLP net: the combined metrics of each exercise
-        exercises = yaml.safe_load((work / "config.yaml").read_text())["exercises"]
+        exercises = study_config(work, configfile)["exercises"]
         targets = [t for t in targets if t != "mlp"] + [f"results/combined/{ex}/metrics.csv" for ex in exercises]
     command = [sys.executable, "-m", "snakemake", "--cores", str(cores), *config, "--", *targets]
     start = time.time()
@@ -71,25 +80,26 @@ def run(work: Path, data_dir: str | None, cores: int = 4, targets: list[str] = (
     (work / "results/benchmarks/snakemake.json").write_text(json.dumps(record))
 
 
-def rule_benchmarks(work: Path, rule: str) -> pd.DataFrame:
+def rule_benchmarks(work: Path, rule: str) -> pd.DataFrame | None:
+    """The benchmark files of a rule's jobs, one row each (``job``: the file); None if it ran none."""
     files = sorted((work / "results/benchmarks" / rule).rglob("*.tsv"))
     if not files:
-        sys.exit(f"no benchmark files of {rule} under {work / 'results/benchmarks'}: is DIR a finished run?")
+        return None
     frame = pd.concat([pd.read_csv(f, sep="\t").assign(job=str(f.relative_to(work))) for f in files])
     return frame.reset_index(drop=True)
 
 
 def report(work: Path) -> None:
-    config = yaml.safe_load((work / "config.yaml").read_text())
     record_file = work / "results/benchmarks/snakemake.json"
-    if record_file.exists():
-        record = json.loads(record_file.read_text())
-        if record.get("configfile"):  # its blocks replace config.yaml's (all the report reads)
-            config.update(yaml.safe_load((work / record["configfile"]).read_text()))
+    record = json.loads(record_file.read_text()) if record_file.exists() else {}
+    config = study_config(work, record.get("configfile"))
+    if record:
         wall, main = record["wall_seconds"], record["snakemake_cpu_seconds"]
         print(f"run: {wall:.0f} s wall ({wall / 60:.1f} min): {record['command']}")
         print(f"Snakemake's own process: {main:.1f} CPU-s, {100 * main / wall:.1f} % of one core over the run")
     mlp = rule_benchmarks(work, "train_mlp")
+    if mlp is None:
+        sys.exit(f"no benchmark files of train_mlp under {work / 'results/benchmarks'}: is DIR a finished run?")
     untrained = mlp[mlp.job.str.contains("/ex1d/")]
     grid = mlp.cpu_time.sum()
     startup = len(mlp) * untrained.cpu_time.mean()
@@ -99,9 +109,10 @@ def report(work: Path) -> None:
         f"{untrained.cpu_time.mean():.1f} CPU-s ({seeds} nets); start-up {startup:.0f} CPU-s, "
         f"{100 * startup / grid:.0f} % of the grid"
     )
-    threads = config["threads"]["cnn"]
-    if not list((work / "results/benchmarks/train_cnn").rglob("*.tsv")):
+    cnn = rule_benchmarks(work, "train_cnn")
+    if cnn is None:
         return  # a run without the CNN
+    threads = config["threads"]["cnn"]
     for metrics in sorted((work / "results/ex3").glob("seed*/metrics.csv")):
         row = pd.read_csv(metrics).iloc[0]
         history = pd.read_csv(metrics.with_name("history.csv"))
@@ -112,22 +123,22 @@ def report(work: Path) -> None:
             f"CNN {metrics.parent.name}: {row.train_seconds:.0f} s training, {images_s:.0f} images/s, "
             f"{images_s * TRAIN_MFLOP / 1000 / threads:.1f} GFLOP/s a core ({threads} threads)"
         )
-    cnn = rule_benchmarks(work, "train_cnn")
-    print(f"CNN jobs: {cnn.cpu_time.sum():.0f} CPU-s; MLP grid {grid:.0f}; phase diagram ", end="")
-    phase = list((work / "results/benchmarks/train_phase").rglob("*.tsv"))
-    print(f"{rule_benchmarks(work, 'train_phase').cpu_time.sum():.0f} CPU-s" if phase else "off")
+    phase = rule_benchmarks(work, "train_phase")
+    print(
+        f"CNN jobs: {cnn.cpu_time.sum():.0f} CPU-s; MLP grid {grid:.0f}; phase diagram "
+        + (f"{phase.cpu_time.sum():.0f} CPU-s" if phase is not None else "off")
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = parser.add_mutually_exclusive_group(required=True)
+    options = parser(__doc__)
+    where = options.add_mutually_exclusive_group(required=True)
     where.add_argument("--run", type=Path, help="a clone of the repository: run the default study there")
     where.add_argument("--study", type=Path, help="a clone with a finished default run")
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4, as the README)")
-    parser.add_argument("--configfile", help="a config file on top of config.yaml (e.g. tests/config/smoke.yaml)")
-    parser.add_argument("--target", nargs="*", default=[], help="targets, not the whole study (mlp: the MLP grid)")
-    args = parser.parse_args()
+    options.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4, as the README)")
+    options.add_argument("--configfile", help="a config file on top of config.yaml (e.g. tests/config/smoke.yaml)")
+    options.add_argument("--target", nargs="*", default=[], help="targets, not the whole study (mlp: the MLP grid)")
+    args = options.parse_args()
     if args.run:
         run(args.run, args.data_dir, args.cores, args.target, args.configfile)
     report(args.run or args.study)

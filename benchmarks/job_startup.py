@@ -24,7 +24,6 @@ It prints the median of each part over the rounds and the whole process's wall t
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -33,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mnist_args import ROOT, parser  # first: it puts the package on sys.path
+
 SCRIPTS = ROOT / "workflow" / "scripts"
 
 # One untrained cell of three seeds, timed part by part; runs in a fresh process, prints its timings as JSON.
@@ -84,12 +84,10 @@ def one_job(npz: Path, out: Path, activation: str, depth: int) -> dict[str, floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--depth", type=int, default=20, help="hidden layers of the untrained network")
-    args = parser.parse_args()
-    sys.path.insert(0, str(SCRIPTS))
+    options = parser(__doc__)
+    options.add_argument("--rounds", type=int, default=5)
+    options.add_argument("--depth", type=int, default=20, help="hidden layers of the untrained network")
+    args = options.parse_args()
     from depthstudy.data import catalog, prepare
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,6 @@ settings (data_dir included) that the run used, else Snakemake would plan to rer
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mnist_args import ROOT, parser
+
 GRID = [f"results/ex1/{a}/depth{d}/seed0/metrics.csv" for a in ("relu", "tanh") for d in (5, 40)]
 OVERLAY = """
 limit_train: 15000
@@ -47,10 +47,9 @@ def snakemake(workdir: Path, *args: str) -> tuple[float, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: Keras' cache)")
-    parser.add_argument("--study", type=Path, help="a folder with a finished default run, to time its dry run")
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--study", type=Path, help="a folder with a finished default run, to time its dry run")
+    args = options.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -134,10 +134,15 @@ MLP_FILES = ("history", "gradients", "activations", "metrics")
 MLP_NET = "{exercise}/{activation}/depth{depth}/seed{seed}"
 
 
+def mlp_file(kind):
+    """The pattern of one kind of per-net MLP file."""
+    return results(f"{MLP_NET}/{kind}.csv")
+
+
 def mlp_cell_files(kind):
     """One kind of per-net file of every seed of a cell: the outputs of one train_mlp job."""
     return expand(
-        results(f"{MLP_NET}/{kind}.csv"),
+        mlp_file(kind),
         exercise="{exercise}",
         activation="{activation}",
         depth="{depth}",
@@ -183,7 +188,7 @@ def mlp_outputs(kind, exercise, depth=None):
     """Per-job files of one kind (metrics, history, gradients, activations) of an exercise."""
     ex = EXERCISES[exercise]
     return expand(
-        results(f"{MLP_NET}/{kind}.csv"),
+        mlp_file(kind),
         exercise=exercise,
         activation=ex["activations"],
         depth=ex["depths"] if depth is None else [depth],

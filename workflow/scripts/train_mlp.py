@@ -14,12 +14,11 @@ from depthstudy.data import load_prepared  # noqa: E402
 from depthstudy.io import as_list  # noqa: E402
 from depthstudy.jobs import train_mlp_cell  # noqa: E402
 
-# metrics.csv last: a later rule that sees it may rely on the other three.
-KINDS = ("history", "gradients", "activations", "metrics")
 # The seeds are the outputs' (config `seeds`), read from their folders: not a param, so that removing a
-# seed from the config leaves the other seeds' nets alone.
+# seed from the config leaves the other seeds' nets alone. The kinds of file come in the rule's order
+# (common.smk's MLP_FILES), metrics.csv last: a later rule that sees it may rely on the other three.
 outputs = {int(re.fullmatch(r"seed(\d+)", Path(path).parent.name)[1]): {} for path in as_list(sm.output.metrics)}
-for kind in KINDS:
+for kind in sm.output.keys():
     for seed, path in zip(outputs, as_list(sm.output[kind]), strict=True):
         outputs[seed][kind] = path
 

@@ -10,10 +10,11 @@ deletes a killed job's outputs before it reruns the job, and these must survive 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import keras
@@ -25,19 +26,27 @@ from depthstudy.logs import CONSOLE
 log = logging.getLogger(__name__)
 
 
-def save(model: keras.Model, rows: list[dict], folder: Path, tag: dict) -> None:
-    """Model (with optimizer state), history and settings after an epoch, swapped in as a whole."""
+@contextlib.contextmanager
+def _swapped_in(folder: Path) -> Iterator[Path]:
+    """An empty folder beside ``folder`` to write into; it replaces ``folder`` as a whole when the block
+    ends without an error."""
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.save(tmp / "model.keras")
-    (tmp / "settings.json").write_text(json.dumps(tag, sort_keys=True))
-    pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False)
+    yield tmp
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
         folder.rename(old)
     tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def save(model: keras.Model, rows: list[dict], folder: Path, tag: dict) -> None:
+    """Model (with optimizer state), history and settings after an epoch, swapped in as a whole."""
+    with _swapped_in(folder) as tmp:
+        model.save(tmp / "model.keras")
+        (tmp / "settings.json").write_text(json.dumps(tag, sort_keys=True))
+        pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False)
 
 
 def load(folder: Path, tag: dict) -> tuple[keras.Model, list[dict]] | None:
@@ -83,15 +92,10 @@ class FinishedNets:
 
     def save(self, seed: int, frames: Mapping[str, pd.DataFrame]) -> None:
         """Net ``seed``'s frames as ``<name>.csv``, with the tag, swapped in as a whole."""
-        final = self._net(seed)
-        tmp = final.with_name(final.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name, frame in frames.items():
-            write_csv(frame, tmp / f"{name}.csv")
-        (tmp / "tag.json").write_text(json.dumps(self.tag, sort_keys=True))
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
+        with _swapped_in(self._net(seed)) as tmp:
+            for name, frame in frames.items():
+                write_csv(frame, tmp / f"{name}.csv")
+            (tmp / "tag.json").write_text(json.dumps(self.tag, sort_keys=True))
 
     def deliver(self, seed: int, outputs: Mapping[str, str | Path]) -> None:
         """Copy net ``seed``'s CSVs to its outputs, by name, in the order given (metrics.csv last)."""
