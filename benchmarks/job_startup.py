@@ -17,7 +17,8 @@ in a fresh Python process, the way Snakemake runs a rule's script, and times its
 5. second net, third net: a fresh build's weights copied into the first net's model, its probe and
    evaluation (the traced functions are reused);
 6. writing: the CSV files;
-7. exit: the process's own shutdown (TensorFlow's included), until the parent sees it end.
+7. exit: from the last stamp until the parent sees the process end; the job ends as ``train_mlp`` does,
+   with ``logs.finish_job`` (flush, then exit without TensorFlow's teardown).
 
 It prints the median of each part over the rounds and the whole process's wall time.
 """
@@ -62,6 +63,8 @@ for seed, net in frames.items():
         write_csv(frame, {out!r} + f"/seed{{seed}}_{{name}}.csv")
 stamps.append(("writing", time.time()))
 print(json.dumps(stamps))
+from depthstudy.logs import finish_job
+finish_job()  # as the training scripts end
 """
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow, job_stats
+from conftest import copy_workflow, job_stats, snakemake
 
 pytestmark = pytest.mark.slurm
 
@@ -167,8 +167,11 @@ def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_pat
     work = copy_workflow(tmp_path)
     ci_profile(work, device="gpu")  # as shipped
     target = "results/ex1/relu/depth2/seed0/metrics.csv"
-    args = [target, "--retries", "0", "--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
-    proc = run_profile(work, *args, timeout=600)
+    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
+    # the data prepared here, so that the cluster runs only the training job (the smoke test below
+    # sends prepare_data through Slurm)
+    snakemake(work, "--cores", "1", *config, "--", "results/data/mnist.npz")
+    proc = run_profile(work, target, "--retries", "0", *config, timeout=600)
     assert proc.returncode != 0, proc.stdout[-3000:]
     log = work / "results/logs/train_mlp/ex1/relu/depth2.log"
     text = log.read_text()

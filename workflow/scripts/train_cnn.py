@@ -2,7 +2,7 @@
 
 import shutil
 
-from depthstudy.logs import job_name, start_job
+from depthstudy.logs import finish_job, job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
@@ -26,3 +26,4 @@ write_csv(result["history"], sm.output.history)
 result["metrics"].insert(0, "dataset", sm.params.dataset)
 write_csv(result["metrics"], sm.output.metrics)
 shutil.rmtree(sm.params.checkpoint_dir, ignore_errors=True)
+finish_job()

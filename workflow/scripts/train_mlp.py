@@ -4,7 +4,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from depthstudy.logs import job_name, start_job
+from depthstudy.logs import finish_job, job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
@@ -51,3 +51,4 @@ for seed, frames in nets:
 for seed, files in outputs.items():
     finished.deliver(seed, files)
 finished.remove()
+finish_job()

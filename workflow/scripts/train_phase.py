@@ -1,6 +1,6 @@
 """Rule train_phase: one depth of the phase diagram, one seed, every sigma_w^2 of the grid."""
 
-from depthstudy.logs import job_name, start_job
+from depthstudy.logs import finish_job, job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
@@ -22,3 +22,4 @@ for sigma_w2, path in zip(sm.params.sigma_w2, sm.output.nets, strict=True):
     frame = frames[sigma_w2]
     frame.insert(0, "dataset", sm.params.dataset)
     write_csv(frame, path)
+finish_job()
