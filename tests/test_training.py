@@ -140,33 +140,38 @@ threads: {mlp: 1, cnn: 1}
 
 def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist_dir):
     target = "results/ex3/seed0/metrics.csv"
-    runs = {}
-    for name in ("straight", "killed"):
-        work = copy_workflow(tmp_path / name)
+    runs = {name: copy_workflow(tmp_path / name) for name in ("straight", "killed")}
+    args = ["--cores", "1", target, "--configfile", "tiny.yaml", "--config", f"data_dir={mnist_dir}"]
+    for work in runs.values():
         (work / "tiny.yaml").write_text(CNN_CONFIG)
-        args = ["--cores", "1", target, "--configfile", "tiny.yaml", "--config", f"data_dir={mnist_dir}"]
-        if name == "killed":
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "snakemake", *args],
-                cwd=work,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            history = work / "results/ex3/seed0/resume/history.csv"
-            deadline = time.time() + 300
-            while not history.exists() and time.time() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-            assert history.exists(), "no checkpoint after the first epoch"
-            os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the training job, as a pre-emption would
-            proc.wait()
-            assert not (work / target).exists()
-            assert len(pd.read_csv(history)) < 3
-            # what a user does after a kill: drop the stale lock, then rerun the incomplete job
-            snakemake(work, "--unlock", "--configfile", "tiny.yaml")
-            args = [*args, "--rerun-incomplete"]
-        snakemake(work, *args)
-        runs[name] = work
+    # the uninterrupted run, on the other core while the killed one runs
+    straight = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=runs["straight"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    work = runs["killed"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    history = work / "results/ex3/seed0/resume/history.csv"
+    deadline = time.time() + 300
+    while not history.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert history.exists(), "no checkpoint after the first epoch"
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the training job, as a pre-emption would
+    proc.wait()
+    assert not (work / target).exists()
+    assert len(pd.read_csv(history)) < 3
+    # what a user does after a kill: drop the stale lock, then rerun the incomplete job
+    snakemake(work, "--unlock", "--configfile", "tiny.yaml")
+    snakemake(work, *args, "--rerun-incomplete")
+    assert straight.wait(timeout=600) == 0
     straight = pd.read_csv(runs["straight"] / target)
     killed = pd.read_csv(runs["killed"] / target)
     assert killed.resumed_from_epoch.item() >= 1 and straight.resumed_from_epoch.item() == 0

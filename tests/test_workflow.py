@@ -417,6 +417,16 @@ def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path)
     assert "cure_batchnorm" not in out and job_stats(out)["plot_cures_accuracy_by_depth"] == 1
 
 
+@pytest.fixture(scope="module")
+def study_to_edit(tmp_path_factory, smoke_run, mnist_dir) -> Path:
+    """A copy of the smoke run (results, their metadata and modification times), brought up to date
+    whatever other tests did to the smoke run; each edit below ends with it up to date again."""
+    work = tmp_path_factory.mktemp("edits") / "study"
+    shutil.copytree(smoke_run, work)
+    snakemake(work, "--cores", "2", "--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}")
+    return work
+
+
 @pytest.mark.parametrize(
     "module, check",
     [
@@ -430,11 +440,9 @@ def test_a_config_without_the_reports_exercises_is_refused_naming_them(tmp_path)
         ("../../schemas/config.schema.yaml", lambda rules: {"metrics_table", "plot_ex1b_accuracy_by_depth"} <= rules),
     ],
 )
-def test_editing_a_package_module_reruns_exactly_what_runs_it(tmp_path, smoke_run, mnist_dir, module, check):
-    work = tmp_path / "study"
-    shutil.copytree(smoke_run, work)  # results, their metadata and modification times
+def test_editing_a_package_module_reruns_exactly_what_runs_it(study_to_edit, mnist_dir, module, check):
+    work = study_to_edit
     args = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
-    snakemake(work, "--cores", "2", *args)  # up to date, whatever other tests did to the smoke run
     assert "Nothing to be done" in snakemake(work, "-n", *args).stdout
     with open(work / "workflow/scripts/depthstudy" / module, "a") as source:
         source.write("\n# an edit\n")
