@@ -145,7 +145,7 @@ def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist
     for work in runs.values():
         (work / "tiny.yaml").write_text(CNN_CONFIG)
     # the uninterrupted run, on the other core while the killed one runs
-    straight = subprocess.Popen(
+    uninterrupted = subprocess.Popen(
         [sys.executable, "-m", "snakemake", *args],
         cwd=runs["straight"],
         stdout=subprocess.DEVNULL,
@@ -171,7 +171,7 @@ def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist
     # what a user does after a kill: drop the stale lock, then rerun the incomplete job
     snakemake(work, "--unlock", "--configfile", "tiny.yaml")
     snakemake(work, *args, "--rerun-incomplete")
-    assert straight.wait(timeout=600) == 0
+    assert uninterrupted.wait(timeout=600) == 0
     straight = pd.read_csv(runs["straight"] / target)
     killed = pd.read_csv(runs["killed"] / target)
     assert killed.resumed_from_epoch.item() >= 1 and straight.resumed_from_epoch.item() == 0

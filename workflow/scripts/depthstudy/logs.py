@@ -88,7 +88,7 @@ FINISHED = "outputs written; exiting"
 
 def finish_job() -> NoReturn:
     """End a job whose outputs are all written and closed: log FINISHED, flush and close every log
-    handler and the standard streams, then exit with status 0 at once (os._exit), skipping the
+    handler, flush the standard streams, then exit with status 0 at once (os._exit), skipping the
     interpreter's teardown of TensorFlow. Nothing after this call runs, at-exit handlers included."""
     logging.getLogger("depthstudy").info(FINISHED)
     logging.shutdown()
