@@ -15,8 +15,9 @@ The report reads that file and the training rules' ``benchmark:`` files, and pri
 - the MLP grid's CPU seconds (every ``train_mlp`` job), and its start-up share: the jobs times the mean
   CPU of an untrained 1.D job, which trains nothing (each trains the untrained nets of its grid cell),
   over the grid's CPU;
-- the CNN's training images a second and GFLOP/s a core (86 MFLOP a training image), from its
-  ``metrics.csv`` (training seconds) and its threads.
+- the CNN's training images a second, from its ``metrics.csv`` (training seconds), and its images a
+  CPU-second and GFLOP/s a core (86 MFLOP a training image), from its ``benchmark:`` file's CPU time
+  (which counts the job's start-up and evaluation too, so it is a slight underestimate).
 """
 
 from __future__ import annotations
@@ -113,15 +114,21 @@ def report(work: Path) -> None:
     if cnn is None:
         return  # a run without the CNN
     threads = config["threads"]["cnn"]
+    cpu = {Path(job).stem: seconds for job, seconds in zip(cnn.job, cnn.cpu_time, strict=True)}
     for metrics in sorted((work / "results/ex3").glob("seed*/metrics.csv")):
         row = pd.read_csv(metrics).iloc[0]
         history = pd.read_csv(metrics.with_name("history.csv"))
         n = config.get("limit_train") or 60_000
         n_train = n - int(round(n * config["cnn"]["validation_split"]))  # as train_cnn splits
-        images_s = n_train * len(history) / row.train_seconds
+        images = n_train * len(history)
+        images_s = images / row.train_seconds
+        # A CPU-second of the whole job (start-up and evaluation included): what a core gave it, even
+        # when more jobs than cores shared the machine.
+        per_cpu_s = images / cpu[metrics.parent.name]
         print(
-            f"CNN {metrics.parent.name}: {row.train_seconds:.0f} s training, {images_s:.0f} images/s, "
-            f"{images_s * TRAIN_MFLOP / 1000 / threads:.1f} GFLOP/s a core ({threads} threads)"
+            f"CNN {metrics.parent.name}: {row.train_seconds:.0f} s training, {images_s:.0f} images/s "
+            f"({threads} threads); {cpu[metrics.parent.name]:.0f} CPU-s, {per_cpu_s:.0f} images a CPU-second, "
+            f"{per_cpu_s * TRAIN_MFLOP / 1000:.1f} GFLOP/s a core"
         )
     phase = rule_benchmarks(work, "train_phase")
     print(
