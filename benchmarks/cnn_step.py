@@ -14,8 +14,8 @@ epoch, and its ratio to the default is the median of the rounds' ratios. The var
 - the forward pass only (``predict`` over the same images), and the convolutions only (the two Conv2D
   layers and the per-pixel Dense, each with its backward pass and an SGD update, behind a minimal head);
 - BatchNorm computed by TensorFlow's fused kernel (``FusedBatchNormV3``) in training instead of Keras 3's
-  separate moments and normalisation ops: the cut that BatchNorm's share suggests (it changes the
-  numbers in the last digits, so the pipeline would need a new reference run for it);
+  separate moments and normalisation ops: the cut that BatchNorm's share suggests (a change of op,
+  so the pipeline would need a new reference run for it);
 - the per-epoch checkpoint (``checkpoint.save``, timed on its own after an epoch).
 
 A part's share of the step is 1 - (without it) / default, from the median ratio; shares of a few
