@@ -55,14 +55,6 @@ def main() -> None:
     x = stream.image_tensor(arrays["x_train"][: args.images])
     y = arrays["y_train"][: args.images]
 
-    def without(model: keras.Sequential, kinds: tuple[type, ...]) -> keras.Sequential:
-        """The same layers (same names and settings), less those of the given kinds."""
-        kept = [keras.Input(shape=(28, 28, 1))]
-        kept += [
-            layer.__class__.from_config(layer.get_config()) for layer in model.layers if not isinstance(layer, kinds)
-        ]
-        return keras.Sequential(kept)
-
     import tensorflow as tf
 
     class FusedBatchNormalization(layers.BatchNormalization):
@@ -84,12 +76,16 @@ def main() -> None:
             self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
             return tf.reshape(y, tf.shape(inputs)) if flat else y
 
-    def fused(model: keras.Sequential) -> keras.Sequential:
-        """The same layers, with each BatchNormalization computed by the fused kernel."""
+    def rebuilt(
+        model: keras.Sequential, drop: tuple[type, ...] = (), batchnorm: type = layers.BatchNormalization
+    ) -> keras.Sequential:
+        """The same layers (same names and settings), less those of the kinds in ``drop``, with each
+        BatchNormalization built as ``batchnorm``."""
         kept = [keras.Input(shape=(28, 28, 1))]
         for layer in model.layers:
-            kind = FusedBatchNormalization if isinstance(layer, layers.BatchNormalization) else layer.__class__
-            kept.append(kind.from_config(layer.get_config()))
+            if not isinstance(layer, drop):
+                kind = batchnorm if isinstance(layer, layers.BatchNormalization) else layer.__class__
+                kept.append(kind.from_config(layer.get_config()))
         return keras.Sequential(kept)
 
     def convolutions_only() -> keras.Sequential:
@@ -137,9 +133,9 @@ def main() -> None:
     variants = {
         default: trainer(build_cnn()),
         "without the shift": trainer(build_cnn(), shift=0),
-        "without dropout": trainer(without(build_cnn(), (layers.Dropout,))),
-        "without BatchNorm": trainer(without(build_cnn(), (layers.BatchNormalization,))),
-        "BatchNorm by the fused kernel": trainer(fused(build_cnn())),
+        "without dropout": trainer(rebuilt(build_cnn(), drop=(layers.Dropout,))),
+        "without BatchNorm": trainer(rebuilt(build_cnn(), drop=(layers.BatchNormalization,))),
+        "BatchNorm by the fused kernel": trainer(rebuilt(build_cnn(), batchnorm=FusedBatchNormalization)),
         "SGD instead of Adam": trainer(build_cnn(), optimizer="sgd"),
         "without L2": trainer(build_cnn(l2=0.0)),
         "convolutions only (with backward, SGD)": trainer(convolutions_only(), optimizer="sgd", shift=0),
