@@ -13,7 +13,7 @@ import pytest
 
 from conftest import copy_workflow, snakemake
 from depthstudy import jobs, runtime, stream
-from depthstudy.jobs import train_mlp
+from depthstudy.jobs import cnn_learning_rate, train_mlp
 from depthstudy.models import build_cnn, build_mlp
 
 SETTINGS = dict(
@@ -133,9 +133,32 @@ limit_test: 300
 probe: {size: 64, seed: 0}
 cnn:
   {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.002, lr_schedule: cosine, l2: 0.0005,
-   validation_split: 0.1, shift_pixels: 2}
+   warmup_epochs: 1, validation_split: 0.1, shift_pixels: 2}
 threads: {mlp: 1, cnn: 1}
 """
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "constant"])
+def test_cnn_rate_warms_up_linearly_then_follows_its_schedule(schedule):
+    steps, epochs, rate = 10, 4, 0.004
+    settings = dict(learning_rate=rate, lr_schedule=schedule, warmup_epochs=1, epochs=epochs)
+    lr = cnn_learning_rate(settings, steps)
+    at = [float(lr(step)) for step in range(steps * epochs + 1)]
+    assert at[0] == 0 and at[steps // 2] == pytest.approx(rate / 2) and at[steps] == pytest.approx(rate)
+    assert all(a <= b for a, b in zip(at[:steps], at[1 : steps + 1], strict=True))  # climbs
+    if schedule == "cosine":
+        assert at[-1] == pytest.approx(0, abs=1e-9)
+        assert all(a >= b for a, b in zip(at[steps:-1], at[steps + 1 :], strict=True))  # then falls
+    else:
+        assert at[steps:] == pytest.approx([rate] * (len(at) - steps))
+
+
+def test_cnn_rate_without_warmup_is_the_plain_schedule():
+    settings = dict(learning_rate=0.002, epochs=3)
+    assert cnn_learning_rate({**settings, "lr_schedule": "constant"}, 10) == 0.002
+    cosine = cnn_learning_rate({**settings, "lr_schedule": "cosine", "warmup_epochs": 0}, 10)
+    plain = keras.optimizers.schedules.CosineDecay(0.002, 30)
+    assert [float(cosine(s)) for s in (0, 7, 15, 30)] == [float(plain(s)) for s in (0, 7, 15, 30)]
 
 
 def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist_dir):

@@ -162,6 +162,27 @@ def train_mlp(arrays: dict[str, np.ndarray], *, seed: int, **cell) -> dict[str, 
     return next(train_mlp_cell(arrays, seeds=[seed], **cell))[1]
 
 
+def cnn_learning_rate(settings: dict, steps_per_epoch: int):
+    """The CNN's learning rate: a number, or a schedule of the optimizer's step count (so that a resumed
+    job continues the same curve).
+
+    ``warmup_epochs`` > 0 climbs linearly from 0 to ``learning_rate`` over that many epochs; then
+    ``cosine`` decays to 0 by the last step, ``constant`` holds.
+    """
+    rate, schedule = settings["learning_rate"], settings.get("lr_schedule", "constant")
+    warmup = round(settings.get("warmup_epochs", 0) * steps_per_epoch)
+    total = steps_per_epoch * settings["epochs"]
+    if not warmup:
+        return keras.optimizers.schedules.CosineDecay(rate, total) if schedule == "cosine" else rate
+    return keras.optimizers.schedules.CosineDecay(
+        0.0,
+        max(total - warmup, 1),
+        alpha=1.0 if schedule == "constant" else 0.0,  # alpha is the share of the rate left at the end
+        warmup_target=rate,
+        warmup_steps=warmup,
+    )
+
+
 def train_cnn(
     arrays: dict[str, np.ndarray],
     *,
@@ -188,13 +209,8 @@ def train_cnn(
         model, rows = resumed
     else:
         model, rows = build_cnn(l2=settings["l2"]), []
-        learning_rate = settings["learning_rate"]
-        if settings.get("lr_schedule", "constant") == "cosine":
-            # decays to 0 over the whole run; the step count lives in the optimizer, so a resumed
-            # job continues the same curve
-            steps = math.ceil(len(x_train) / settings["batch_size"]) * settings["epochs"]
-            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-        compile_classifier(model, settings["optimizer"], learning_rate)
+        steps_per_epoch = math.ceil(len(x_train) / settings["batch_size"])
+        compile_classifier(model, settings["optimizer"], cnn_learning_rate(settings, steps_per_epoch))
 
     start = time.perf_counter()
     rows, diverged = fit_epochs(
