@@ -1,7 +1,7 @@
 # The depth and activation study: a student report on deep networks and MNIST, rebuilt as a workflow.
 # Rules live in workflow/rules/, one file per stage; this file only wires them together.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -9,10 +9,8 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+# the config typed and checked against workflow/schemas/config.schema.yaml
 include: "workflow/rules/config.smk"
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"
@@ -22,8 +20,8 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    exercise="|".join(EXERCISES),
-    activation="|".join(ACTIVATIONS),
+    exercise=EXERCISE_NAME,
+    activation=ACTIVATION_NAME,
     depth=r"\d+",
     seed=r"\d+",
 

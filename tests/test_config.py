@@ -90,7 +90,7 @@ def test_default_config_is_valid():
     "args, word",
     [
         # the path of the offending value, not just a word that the schema quoted in the message also holds
-        (["--config", "training={'width': 0}"], "On instance['training']['width']"),
+        (["--config", "training={'width': 0}"], "training.width in --config: 0 is less than the minimum of 1"),
         (["--config", "exercises={'ex1': {'activations': ['swish'], 'depths': [5]}}"], "'swish' is not one of"),
         (["--config", "limit_train=100"], "probe.size = 1024 is larger than limit_train = 100"),
     ],

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from depthstudy import phase_diagram, theory
-from depthstudy.phase_training import batch_order, build, initialise, train_row
+from depthstudy import phase_diagram, phase_training, theory
+from depthstudy.phase_training import batch_order, build, dense_layers, initialise, train_row
 
 SETTINGS = dict(activation="tanh", width=16, sigma_b2=0.05, learning_rate=0.05, batch_size=32, snapshots=[3, 10],
                 train_subset=200)  # fmt: skip
@@ -41,14 +41,42 @@ def test_a_net_trained_after_others_in_one_process_equals_it_trained_alone(array
 def test_initial_weights_have_the_configured_variances():
     model = build("tanh", 6, 256, 1e-3)
     initialise(model, 2.0, 0.05, seed=3)
-    kernels = [layer.kernel.numpy() for layer in model.layers]
-    biases = np.concatenate([layer.bias.numpy() for layer in model.layers])
+    kernels = [layer.kernel.numpy() for layer in dense_layers(model)]
+    biases = np.concatenate([layer.bias.numpy() for layer in dense_layers(model)])
     assert kernels[0].var() * 784 == pytest.approx(2.0, rel=0.02)
     assert np.mean([k.var() * 256 for k in kernels[1:]]) == pytest.approx(2.0, rel=0.02)
     assert biases.var() == pytest.approx(0.05, rel=0.1)
     # common random numbers: another sigma_w^2 scales the same draws
     initialise(model, 4.0, 0.05, seed=3)
-    assert model.layers[2].kernel.numpy() == pytest.approx(kernels[2] * math.sqrt(2.0))
+    assert dense_layers(model)[2].kernel.numpy() == pytest.approx(kernels[2] * math.sqrt(2.0))
+
+
+def fused_dense_build(activation, depth, width, learning_rate):
+    """A phase net as Dense layers with their activation inside and a softmax output layer, compiled
+    with Keras' SGD by hand: the same function as the study's MLP, built another way."""
+    import keras
+
+    from depthstudy.activations import get_activation
+
+    model = keras.Sequential([keras.Input(shape=(28 * 28,))])
+    for _ in range(depth):
+        model.add(keras.layers.Dense(width, activation=get_activation(activation)))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=phase_training.STEPS_PER_EXECUTION,
+    )
+    return model
+
+
+def test_the_phase_diagram_trains_the_studys_mlp_to_the_same_numbers_as_a_hand_built_net(arrays, monkeypatch):
+    shared = train_row(arrays, depth=3, seed=1, sigma_w2s=[1.0, 2.5], settings=SETTINGS)
+    monkeypatch.setattr(phase_training, "build", fused_dense_build)
+    by_hand = train_row(arrays, depth=3, seed=1, sigma_w2s=[1.0, 2.5], settings=SETTINGS)
+    for sigma_w2 in (1.0, 2.5):
+        pd.testing.assert_frame_equal(shared[sigma_w2], by_hand[sigma_w2])  # bit for bit
 
 
 def test_batch_order_is_the_studys_epoch_permutations():

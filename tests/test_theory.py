@@ -5,13 +5,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import integrate, optimize
 from scipy import stats as st
 
 from depthstudy import names, stats, theory
 from depthstudy import theory_vs_measured as tvm
-from depthstudy.names import SCHEMA
+from depthstudy.resources import workflow_value
 
 # --- an independent route: phi, phi' and Keras' fan rule written here, scipy's adaptive quadrature ---
 
@@ -166,7 +165,7 @@ def test_gaussian_expectations_match_adaptive_quadrature(name):
 
 def test_the_fan_rule_is_keras_own():
     keras = pytest.importorskip("keras")
-    schema = yaml.safe_load(SCHEMA.read_text())["$defs"]
+    schema = workflow_value("schemas/config.schema.yaml", "$defs")
     assert set(theory.INITIALIZERS) == set(schema["initializer"]["enum"])
     for name in theory.INITIALIZERS:
         w = keras.ops.convert_to_numpy(keras.initializers.get({"class_name": name, "config": {"seed": 1}})((784, 128)))

@@ -1,76 +1,34 @@
-# Helpers for every stage. The grid of each exercise, its merged settings, the checks that need
-# more than the schema (cross-key limits, targets outside the configured grid), and the code version
-# of each rule.
+# Helpers for every stage: the data set, the grid of each exercise and its settings, the input
+# functions that refuse targets outside the grid, and each rule's code version. The logic behind them
+# is Python of its own, with its tests: depthstudy.pipeline and depthstudy.code_version.
 
-import ast
-import hashlib
-import math
 import os
-import re
 from pathlib import Path
 
-import yaml
+from depthstudy import pipeline
+from depthstudy.code_version import code_hash
+from depthstudy.pipeline import ConfigError
+from depthstudy.resources import workflow_value
 
 # This workflow's own folder (workflow/), wherever Snakemake runs: in the checkout, or in another
 # folder that uses the workflow as a module. Paths into it are made from here, never from the
 # working directory.
 WORKFLOW_DIR = Path(workflow.current_basedir).parent
 
-# The data sets that `dataset` can name: their names, Keras downloads, SHA-256 pins and classes.
-CATALOG = yaml.safe_load((WORKFLOW_DIR / "resources" / "datasets.yaml").read_text())
-
-
-# MNIST's results/ holds these folders beside one per exercise (the schema keeps exercises off them).
-MNIST_FOLDERS = (
-    "data",
-    "figures",
-    "tables",
-    "logs",
-    "benchmarks",
-    "combined",
-    "tensorboard",
-    "theory",
-    "ex3",
-    "phase",
-)
-
-
-def data_set():
-    """The data set of this run: `key` (its results folder and metrics.csv's `dataset` column),
-    `name` (for titles), `classes`, and, for a known set, its Keras download and SHA-256 pins.
-
-    A set is the catalog's when Keras downloads it or its pins are checked. With verify_checksums
-    false, data_dir holds some other MNIST-format set: its name is dataset_name (or "custom data
-    set"), its key that name as a folder name, and its classes its labels."""
-    known = config["data_dir"] is None or config["verify_checksums"]
-    if known:
-        entry = CATALOG[config["dataset"]]
-        return dict(
-            entry, key=config["dataset"], name=config["dataset_name"] or entry["name"]
-        )
-    name = config["dataset_name"] or "custom data set"
-    key = (
-        re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-        if config["dataset_name"]
-        else "custom"
-    )
-    # the folders in (or as) results/ that are not this set's
-    taken = {*CATALOG, *config["exercises"], *MNIST_FOLDERS}
-    if key in taken or not key:
-        raise ValueError(
-            f"dataset_name {name!r} names no folder of its own: as results/{key} it would share a data set "
-            "or folder of MNIST's results; an unverified set needs another dataset_name"
-        )
-    classes = [str(label) for label in range(10)]
-    return dict(key=key, name=name, classes=classes, keras=None, sha256=None)
-
-
-DATA = data_set()
+EXERCISES = config["exercises"]
+try:
+    pipeline.check_config(config)
+    DATA = pipeline.data_set(config, workflow_value("resources/datasets.yaml"))
+except ConfigError as error:
+    raise SystemExit(f"{error} (config: {CONFIG_FILES})")
 # resolved, for the HTML report's front page, which sees only the config
 config["dataset_name"] = DATA["name"]
 # Where this run's files go: results/ for MNIST, results/<key>/ for any other set, so that the study
 # of one data set never overwrites another's. The same tree inside.
 RESULTS = "results" if DATA["key"] == "mnist" else f"results/{DATA['key']}"
+# The data folder as one path however it was written (trailing slash, relative, through a link), so
+# that writing it another way reruns nothing.
+DATA_DIR = os.path.realpath(config["data_dir"]) if config["data_dir"] else None
 
 
 def results(path):
@@ -78,54 +36,25 @@ def results(path):
     return f"{RESULTS}/{path}"
 
 
-# What the training rules book: the measured peak of one job (benchmarks/job_sizes.py) times a margin,
-# and on a retry `attempt` times that, so a job that ran out of time or memory comes back with more.
-JOB_SIZES = yaml.safe_load((WORKFLOW_DIR / "resources" / "job_sizes.yaml").read_text())
+# What the training rules book: the measured peak of one job (benchmarks/job_sizes.py) times a
+# margin, and on a retry `attempt` times that (pipeline.booked).
+JOB_SIZES = workflow_value("resources/job_sizes.yaml")
 
 
 def booked(rule, resource, nets=1):
-    """A resource function of `attempt`: runtime (minutes) or mem_mb for one job of `rule`, which
-    trains `nets` nets one after another (its measured seconds are per net)."""
-    peak = JOB_SIZES[rule]
-    measured = {"runtime": peak["seconds"] * nets / 60, "mem_mb": peak["max_rss_mb"]}[
-        resource
-    ]
-    return lambda wildcards, attempt: math.ceil(
-        measured * JOB_SIZES["margin"] * attempt
+    """A resource function of `attempt` for one job of `rule` that trains `nets` nets."""
+    return lambda wildcards, attempt: pipeline.booked(
+        JOB_SIZES[rule], resource, nets, JOB_SIZES["margin"], attempt
     )
 
 
 # The training jobs' environment under --sdm conda: TensorFlow's CUDA build with device gpu.
 TRAINING_ENV = f"../../envs/training{'-gpu' if config['device'] == 'gpu' else ''}.yaml"
 
-EXERCISES = config["exercises"]
-ACTIVATIONS = sorted({a for ex in EXERCISES.values() for a in ex["activations"]})
-
-
-def check_config():
-    """Checks across keys, before any job runs; each error names the key."""
-    limit = config.get("limit_train")
-    if limit is not None and config["probe"]["size"] > limit:
-        raise ValueError(
-            f"probe.size = {config['probe']['size']} is larger than limit_train = {limit}: "
-            "the probe batch is drawn from the training images"
-        )
-    for name, ex in EXERCISES.items():
-        if ex.get("epochs", config["training"]["epochs"]) == 0 and ex.get("batchnorm"):
-            raise ValueError(
-                f"exercises.{name}: batchnorm with epochs 0 has no batch statistics"
-            )
-    deepest = max(EXERCISES["ex1"]["depths"])
-    for name in ("cure_he_init", "cure_selu"):
-        if deepest not in EXERCISES[name]["depths"]:
-            raise ValueError(
-                f"exercises.{name}.depths {EXERCISES[name]['depths']} must include {deepest}, "
-                "the deepest of exercises.ex1.depths: claims.md compares the two there"
-            )
-
-
-check_config()
-
+# Any name that an exercise or activation could have, so that a misspelt one reaches the input
+# functions below, whose error lists the configured names (not Snakemake's bare "No rule to produce").
+EXERCISE_NAME = rf"(?!(?:{'|'.join(pipeline.RESERVED)})(?:[/.]|$))[a-z][a-z0-9_]*"
+ACTIVATION_NAME = r"[a-z][a-z0-9_]*"
 
 # The MLPs' seeds, the same for every exercise: one job trains all the seeds of a grid cell.
 SEEDS = config["seeds"]
@@ -151,69 +80,56 @@ def mlp_cell_files(kind):
 
 
 def exercise_settings(exercise):
-    """The `training` defaults overridden by the exercise block: what one job of it trains with."""
-    ex = EXERCISES[exercise]
-    return {key: ex.get(key, default) for key, default in config["training"].items()}
+    return pipeline.exercise_settings(config, exercise)
+
+
+def changed_settings(exercise):
+    return pipeline.changed_settings(config, exercise)
+
+
+def setting_label(exercise):
+    return pipeline.setting_label(config, exercise)
 
 
 def cnn_settings():
-    """What one CNN job trains with: the `cnn` block without its seed list, so that adding a seed
-    does not invalidate (and retrain) the seeds already done."""
-    return {key: value for key, value in config["cnn"].items() if key != "seeds"}
+    return pipeline.cnn_settings(config)
 
 
 def cnn_recipe():
-    """The CNN's training recipe in words, for titles."""
-    cnn = config["cnn"]
-    shift = f", shifts up to {cnn['shift_pixels']} px" if cnn["shift_pixels"] else ""
-    return f"{cnn['epochs']} epochs of {cnn['optimizer']} ({cnn['lr_schedule']} rate{shift})"
-
-
-def check_grid(wildcards):
-    """A target outside the configured grid is an error, not a training run."""
-    ex = EXERCISES[wildcards.exercise]
-    for key, value in (
-        ("activations", wildcards.activation),
-        ("depths", int(wildcards.depth)),
-    ):
-        allowed = ex[key]
-        if value not in allowed:
-            raise ValueError(
-                f"{value} is not in exercises.{wildcards.exercise}.{key} {allowed}; "
-                "add it to config.yaml to train it"
-            )
+    return pipeline.cnn_recipe(config)
 
 
 def mlp_outputs(kind, exercise, depth=None):
     """Per-job files of one kind (metrics, history, gradients, activations) of an exercise."""
-    ex = EXERCISES[exercise]
+    ex = pipeline.exercise(config, exercise, CONFIG_FILES)
+    depths = ex["depths"] if depth is None else [depth]
     return expand(
         mlp_file(kind),
         exercise=exercise,
         activation=ex["activations"],
-        depth=ex["depths"] if depth is None else [depth],
+        depth=depths,
         seed=SEEDS,
     )
 
 
 def data_for_cnn(wildcards):
     if int(wildcards.seed) not in config["cnn"]["seeds"]:
-        raise ValueError(
-            f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']}; add it to config.yaml"
+        raise ConfigError(
+            f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']} of {CONFIG_FILES}; "
+            "add it there to train it"
         )
     return rules.prepare_data.output.npz
 
 
-def data_in_grid(wildcards):
-    check_grid(wildcards)
+def data_in_grid(w):
+    pipeline.check_grid(config, w.exercise, w.activation, int(w.depth), CONFIG_FILES)
     return rules.prepare_data.output.npz
 
 
 # The trainability phase diagram's block (workflow/rules/phase.smk); None turns it off.
 PHASE = config.get("phase")
-PHASE_LABELS = (
-    [f"{value:g}" for value in PHASE["sigma_w2"]] if PHASE else []
-)  # 1.75, 2 in file names
+# 1.75, 2 in file names
+PHASE_LABELS = [f"{value:g}" for value in PHASE["sigma_w2"]] if PHASE else []
 
 
 PLOT = config["plot"]
@@ -221,11 +137,7 @@ FIG = results("figures")
 
 
 def train_note(exercise):
-    s = exercise_settings(exercise)
-    return (
-        f"{s['epochs']} epochs, {s['optimizer'].upper()} lr {s['learning_rate']}, batch {s['batch_size']}, "
-        f"width {s['width']}, {len(SEEDS)} seeds"
-    )
+    return pipeline.train_note(config, exercise)
 
 
 def depth_figures(name, exercise):
@@ -234,21 +146,10 @@ def depth_figures(name, exercise):
     )
 
 
-# The schema requires the report's exercises (ex1, ex1d, ex1d_trained) and the two cures that
-# claims.md reads (cure_he_init, cure_selu); any other cure_* block joins the cures figure.
-DEEPEST = max(EXERCISES["ex1"]["depths"])
+# The schema requires the report's exercises and the two cures that claims.md reads; any other
+# cure_* block joins the cures figure. DEEPEST: where claims.md and the cures compare networks.
+DEEPEST = pipeline.deepest(config)
 CURES = [name for name in EXERCISES if name.startswith("cure_")]
-
-
-def setting_label(exercise):
-    """An exercise in a legend: what it trains with that differs from `training` (or its init)."""
-    settings = exercise_settings(exercise)
-    changed = {k: v for k, v in settings.items() if v != config["training"][k]}
-    words = [
-        "BatchNorm" if key == "batchnorm" else f"{key} {value}"
-        for key, value in (changed or {"initializer": settings["initializer"]}).items()
-    ]
-    return f"{exercise}: {', '.join(words)}"
 
 
 def combined(kind, exercise, depths):
@@ -264,13 +165,7 @@ def all_probe(kind):
     ]
 
 
-# The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
-REPORT_TABLE_NAMES = {
-    "ex1": "ex1b_test_metrics",
-    "ex1d": "ex1d_untrained_metrics",
-    "ex1d_trained": "ex1d_trained_metrics",
-}
-TABLE_NAME = {ex: REPORT_TABLE_NAMES.get(ex, f"{ex}_test_metrics") for ex in EXERCISES}
+TABLE_NAME = pipeline.table_names(EXERCISES)
 TABLE_EXERCISE = {table: ex for ex, table in TABLE_NAME.items()}
 
 
@@ -295,98 +190,3 @@ REFERENCE = os.path.relpath(WORKFLOW_DIR / "resources" / "report_values.csv")
 # The report's numbers are MNIST's: beside another data set's results, their labels say so.
 REPORT_SUFFIX = "" if DATA["key"] == "mnist" else " (MNIST)"
 REPORT_LABEL = f"the report{REPORT_SUFFIX}"
-
-
-# Reruns follow the code. Snakemake reruns a job when its rule's script is newer than the job's
-# outputs (modification time), but not when a module of the package that the script imports
-# changes: edit models.py and it would answer "Nothing to be done" over results that no longer match
-# the code. So every rule has a param `code`, a hash of the content of its script, of every
-# depthstudy module it imports, directly or through other modules (read from their import
-# statements, so the list cannot fall behind the code), and of every workflow file those modules
-# read themselves (each declares them in a tuple `RESOURCES` of paths under workflow/). Changing a
-# param reruns a job. A param rather than the files as inputs: it follows content, not modification
-# times, so a fresh clone, a checkout or a copy reruns nothing, and no path to the package has to
-# exist in the folder the workflow runs in (as when it is used as a module from another folder).
-SCRIPTS = WORKFLOW_DIR / "scripts"
-PACKAGE = SCRIPTS / "depthstudy"
-_DEPENDENCIES, _CODE_HASHES = {}, {}  # per file and per script, read once per run
-
-
-def _module(path, name):
-    """The package module ``name`` imported in ``path``; an error if it is not a module file."""
-    found = PACKAGE / f"{name}.py"
-    if not found.exists():
-        raise ValueError(
-            f"{path}: imports depthstudy.{name}, which is not a module file of {PACKAGE}; "
-            "code_hash (workflow/rules/common.smk) follows module imports only"
-        )
-    return found
-
-
-def _dependencies(path):
-    """The package modules and workflow files that one Python file uses: its imports of depthstudy
-    (``import depthstudy.x``, ``from depthstudy import x``, ``from depthstudy.x import y``, and, inside
-    the package, relative imports), anywhere in it, and its RESOURCES. Read once per file and run.
-    """
-    tree = ast.parse(path.read_text(), filename=str(path))
-    inside = path.parent == PACKAGE
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("depthstudy."):
-                    found.add(_module(path, alias.name.split(".")[1]))
-                elif alias.name == "depthstudy":
-                    found.add(PACKAGE / "__init__.py")
-        elif isinstance(node, ast.ImportFrom):
-            source = node.module or ""
-            if node.level and inside:  # from . import x, from .x import y
-                names = [source] if source else [alias.name for alias in node.names]
-            elif node.level == 0 and source == "depthstudy":
-                names = [alias.name for alias in node.names]
-            elif node.level == 0 and source.startswith("depthstudy."):
-                names = [source.split(".")[1]]
-            else:
-                continue
-            found.update(_module(path, name.split(".")[0]) for name in names)
-        elif (
-            isinstance(node, ast.Call)
-            and "depthstudy" in ast.unparse(node)
-            and any(
-                word in ast.unparse(node.func)
-                for word in ("import_module", "__import__")
-            )
-        ):
-            raise ValueError(
-                f"{path}, line {node.lineno}: a dynamic import of the package; code_hash cannot follow it"
-            )
-        elif isinstance(node, ast.Assign) and any(
-            getattr(t, "id", None) == "RESOURCES" for t in node.targets
-        ):
-            found.update(WORKFLOW_DIR / item for item in ast.literal_eval(node.value))
-    _DEPENDENCIES[path] = frozenset(found)
-    return _DEPENDENCIES[path]
-
-
-def code_hash(script):
-    """A short hash of ``workflow/scripts/<script>``, every package module that it runs, and every
-    workflow file that those read; computed once per script and run."""
-    if script in _CODE_HASHES:
-        return _CODE_HASHES[script]
-    files, todo = set(), [SCRIPTS / script]
-    while todo:
-        path = todo.pop()
-        if path not in files:
-            files.add(path)
-            if path.suffix == ".py":
-                todo += _dependencies(path)
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        for chunk in (
-            str(path.relative_to(WORKFLOW_DIR)).encode(),
-            b"\0",
-            path.read_bytes(),
-        ):
-            digest.update(chunk)
-    _CODE_HASHES[script] = digest.hexdigest()[:12]
-    return _CODE_HASHES[script]

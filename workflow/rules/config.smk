@@ -1,74 +1,42 @@
-# Values from the command line, read as the schema types them. Snakemake's --config reads `False` as a
-# boolean but `false` as a string, and everything inside {...} or [...] as strings: `cnn={seeds: [0]}`
-# gives ["0"]. Each string is read here as the type that the schema asks for at its place, so that
-# `--config verify_checksums=false`, `data_dir=null` and `cnn="{seeds: [0]}"` mean what they say.
-# A string that is not of such a type is left alone, for the schema to refuse with its key.
+# The config, read and checked before anything else: values from the command line typed as the
+# schema types them, then the schema's check. An error is a few lines that name the key and the
+# config file that set it (depthstudy.pipeline), then the run stops.
 
-import re
+import os
+import sys
 from pathlib import Path
 
 import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
-TRUE_FALSE = {"true": True, "false": False}
-NULLS = {"null", "none", "~"}
-INTEGER = re.compile(r"[+-]?\d+")
+# the package beside the rule scripts, for the workflow's own logic (depthstudy.pipeline)
+sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
-
-def _resolved(schema, root):
-    """The schema at one place, its $ref followed (and merged with the keys beside the $ref)."""
-    while "$ref" in schema:
-        target = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        local = {k: v for k, v in schema.items() if k != "$ref"}
-        merged = {**target, **local}
-        if "properties" in target and "properties" in local:
-            merged["properties"] = {**target["properties"], **local["properties"]}
-        schema = merged
-    return schema
+from depthstudy import pipeline
+from depthstudy.resources import workflow_value
 
 
-def _typed_string(value, types):
-    if "boolean" in types and value.lower() in TRUE_FALSE:
-        return TRUE_FALSE[value.lower()]
-    if "integer" in types and INTEGER.fullmatch(value):
-        return int(value)
-    if "number" in types:
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    return value
+def config_layers():
+    """(file, values) of every config file, in the order that Snakemake merges them (the Snakefile's
+    configfile, then each --configfile), and the --config values last."""
+    given = [str(path) for path in workflow.config_settings.configfiles]
+    files = [str(path) for path in workflow.configfiles if str(path) not in given]
+    layers = [
+        (os.path.relpath(path), yaml.safe_load(Path(path).read_text()) or {})
+        for path in files + given
+    ]
+    if workflow.config_settings.config:
+        layers.append(("--config", workflow.config_settings.config))
+    return layers
 
 
-def typed(value, schema, root):
-    """``value`` with every string read as the type its place in the schema asks for."""
-    schema = _resolved(schema, root)
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
-        return {
-            key: typed(
-                item,
-                properties.get(key, extra if isinstance(extra, dict) else {}),
-                root,
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [typed(item, schema.get("items", {}), root) for item in value]
-    types = schema.get("type", [])
-    types = [types] if isinstance(types, str) else types
-    if isinstance(value, str) and "null" in types and value.lower() in NULLS:
-        return None  # data_dir=null: back to Keras' download
-    if isinstance(value, str) and "string" not in types and types:
-        return _typed_string(value, types)
-    return value
+CONFIG_LAYERS = config_layers()
+# for messages: the files that this run's config came from
+CONFIG_FILES = pipeline.config_files(CONFIG_LAYERS) or "the config"
 
-
-CONFIG_SCHEMA = yaml.safe_load(
-    (
-        Path(workflow.current_basedir) / ".." / "schemas" / "config.schema.yaml"
-    ).read_text()
-)
-config.update(typed(config, CONFIG_SCHEMA, CONFIG_SCHEMA))
+config.update(pipeline.typed(config, workflow_value("schemas/config.schema.yaml")))
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as error:
+    raise SystemExit(pipeline.config_error(error.__context__, CONFIG_LAYERS))

@@ -6,7 +6,7 @@ rule prepare_data:
     conda:
         "../../envs/training.yaml"
     params:
-        data_dir=config["data_dir"],
+        data_dir=DATA_DIR,
         # the pins, or None for an unverified set; not the name, so renaming it reruns nothing
         sha256=DATA["sha256"] if config["data_dir"] else None,
         dataset=DATA["key"],

@@ -29,10 +29,12 @@ if PHASE:
             device=config["device"],
         params:
             sigma_w2=PHASE["sigma_w2"],
+            # what a job trains with: not the grid, which the job's wildcards and sigma_w2 give,
+            # nor the threshold that only the table reads
             settings={
                 k: v
                 for k, v in PHASE.items()
-                if k not in ("seeds", "depths", "sigma_w2")
+                if k not in ("seeds", "depths", "sigma_w2", "trains_above")
             },
             dataset=DATA["key"],
             code=code_hash("train_phase.py"),

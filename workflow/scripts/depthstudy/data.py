@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from depthstudy.io import atomic_path
+from depthstudy.resources import workflow_value
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,13 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 
-# The data sets that the config's `dataset` can name, with their pins (read by the workflow too).
-# Workflow files this module reads (paths under workflow/); code_hash tracks them for reruns.
-RESOURCES = ("resources/datasets.yaml",)
-CATALOG = Path(__file__).resolve().parents[2] / RESOURCES[0]
-
 
 def catalog() -> dict[str, dict]:
-    """workflow/resources/datasets.yaml: each data set's name, Keras download, pins and classes."""
-    import yaml
+    """workflow/resources/datasets.yaml: each data set's name, Keras download, pins and classes.
 
-    return yaml.safe_load(CATALOG.read_text())
+    The data sets that the config's `dataset` can name. The workflow reads the file itself and gives
+    each job the values that it uses as params; no rule script calls this."""
+    return workflow_value("resources/datasets.yaml")
 
 
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.

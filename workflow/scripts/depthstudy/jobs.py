@@ -19,6 +19,7 @@ import pandas as pd
 
 from depthstudy import checkpoint
 from depthstudy.data import probe_indices
+from depthstudy.gradients import ProbeRecorder
 from depthstudy.logs import CONSOLE, job_folder, job_name
 from depthstudy.models import build_cnn, build_mlp, count_params, model_summary
 from depthstudy.runtime import configure_tensorflow, report_devices
@@ -106,8 +107,6 @@ def train_mlp_cell(
     cell. A net's frames equal those of a process that trains it alone, bit for bit
     (tests/test_workflow.py). TensorFlow's import and set-up and the pixels as float32 are paid once.
     """
-    from depthstudy.gradients import ProbeRecorder  # needs TF configured first
-
     cell = dict(exercise=exercise, activation=activation, depth=depth)
     x_train, x_test = flat_pixels(arrays["x_train"]), flat_pixels(arrays["x_test"])
     y_train, y_test = arrays["y_train"], arrays["y_test"]

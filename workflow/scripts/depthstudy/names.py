@@ -8,14 +8,11 @@ enough for every part of the package: Keras resolves it by name (LeCun's is regi
 
 from __future__ import annotations
 
-from pathlib import Path
+from depthstudy.resources import workflow_value
 
-import yaml
-
-# Workflow files this module reads (paths under workflow/); code_hash tracks them for reruns.
-RESOURCES = ("schemas/config.schema.yaml",)
-SCHEMA = Path(__file__).resolve().parents[2] / RESOURCES[0]
-ACTIVATIONS: list[str] = yaml.safe_load(SCHEMA.read_text())["$defs"]["activation"]["enum"]
+# The workflow values this module reads (depthstudy.resources): the schema's list of activations.
+RESOURCES = (("schemas/config.schema.yaml", "$defs", "activation", "enum"),)
+ACTIVATIONS: list[str] = workflow_value(*RESOURCES[0])
 
 # How tables and figures write an activation where its config name is not how a reader knows it.
 DISPLAY = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU", "elu": "ELU",

@@ -4,10 +4,12 @@ Schoenholz et al. 2017 (Deep Information Propagation), Figs. 5 and 6: tanh netwo
 are drawn N(0, sigma_w^2 / fan_in) and biases N(0, sigma_b^2), trained with plain SGD; training
 accuracy after a few numbers of steps, over a grid of sigma_w^2 and depth.
 
-Only the initial weights differ between the nets of one depth, so one model is built, compiled and
-traced once, and each net starts by assigning new weights to it: a net then costs its training
-steps and nothing else. Every net of a job sees the same batches, and its weights come from the
-same standard normals scaled by its own sigma_w (common random numbers across a row of the grid).
+The nets are the study's MLPs (``models.build_mlp``, compiled by ``jobs.compile_classifier``) and see
+the study's epoch order (``stream.epoch_order``). Only the initial weights differ between the nets
+of one depth, so one model is built, compiled and traced once, and each net starts by assigning new
+weights to it: a net then costs its training steps and nothing else. Every net of a job sees the
+same batches, and its weights come from the same standard normals scaled by its own sigma_w (common
+random numbers across a row of the grid).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from depthstudy.activations import get_activation
+from depthstudy.jobs import compile_classifier
 from depthstudy.logs import CONSOLE, job_name
+from depthstudy.models import build_mlp
 from depthstudy.runtime import configure_tensorflow, report_devices
-from depthstudy.stream import flat_pixels
+from depthstudy.stream import epoch_order, flat_pixels
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +36,21 @@ EVAL_BATCH = 1024
 
 
 def build(activation: str, depth: int, width: int, learning_rate: float) -> keras.Sequential:
-    """``depth`` hidden Dense layers with ``activation`` and a softmax; weights are set by ``initialise``."""
-    model = keras.Sequential(name=f"phase_{activation}_depth{depth}")
-    model.add(keras.Input(shape=(28 * 28,), name="pixels"))
-    for i in range(1, depth + 1):
-        model.add(keras.layers.Dense(width, activation=get_activation(activation), name=f"dense_{i}"))
-    model.add(keras.layers.Dense(10, activation="softmax", name="output"))
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
+    """The study's MLP of ``depth`` hidden layers, trained with plain SGD; weights are set by ``initialise``."""
+    model = build_mlp(activation, depth, width, name=f"phase_{activation}_depth{depth}")
+    compile_classifier(model, "sgd", learning_rate, STEPS_PER_EXECUTION)
     return model
+
+
+def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
+    """The hidden Dense layers, then the output layer."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
 def initialise(model: keras.Model, sigma_w2: float, sigma_b2: float, seed: int) -> None:
     """Every kernel N(0, sigma_w^2 / fan_in), every bias N(0, sigma_b^2), the output layer's too;
     layer l's standard normals come from (seed, l), whatever sigma_w^2. The optimizer restarts."""
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(dense_layers(model)):
         rng = np.random.default_rng([seed, index])
         fan_in = layer.kernel.shape[0]
         layer.kernel.assign(rng.standard_normal(layer.kernel.shape) * np.sqrt(sigma_w2 / fan_in))
@@ -60,10 +59,10 @@ def initialise(model: keras.Model, sigma_w2: float, sigma_b2: float, seed: int) 
 
 
 def batch_order(n: int, steps: int, batch_size: int, seed: int) -> np.ndarray:
-    """The training images of ``steps`` batches: epoch e in the order default_rng([seed, e]).permutation,
-    as the study's other MLPs see them; as many epochs as the steps need."""
+    """The training images of ``steps`` batches: the study's epochs one after another (epoch e in the
+    order ``stream.epoch_order``), as many as the steps need."""
     epochs = -(-steps * batch_size // n)
-    order = np.concatenate([np.random.default_rng([seed, e]).permutation(n) for e in range(1, epochs + 1)])
+    order = np.concatenate([epoch_order(n, seed, e) for e in range(1, epochs + 1)])
     return order[: steps * batch_size].reshape(steps, batch_size)
 
 

@@ -35,6 +35,11 @@ def image_tensor(images: np.ndarray) -> np.ndarray:
     return _to_unit(images[..., None])
 
 
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order in which epoch ``epoch`` (from 1) visits ``n`` training images."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 100_003 + epoch) % (2**31 - 1)
 
@@ -116,7 +121,7 @@ class EpochBatches:
         )
 
     def start_epoch(self, seed: int, epoch: int) -> None:
-        self.order.assign(np.random.default_rng([seed, epoch]).permutation(self.n))
+        self.order.assign(epoch_order(self.n, seed, epoch))
         self.epoch_seed.assign(epoch_seed(seed, epoch))
 
 
@@ -163,7 +168,7 @@ def fit_epochs(
 ) -> tuple[list[dict], bool]:
     """Train from ``len(history)`` to ``epochs`` in one ``model.fit``; returns (history rows, diverged).
 
-    Epoch e visits the training set in the order ``default_rng([seed, e]).permutation``, in batches
+    Epoch e visits the training set in the order ``epoch_order(n, seed, e)``, in batches
     of ``batch_size``, with the layers' dropout seed generators reset from (seed, e) first.
     ``on_epoch_end(epoch, history)`` runs after each epoch (gradient probe, checkpoint). A loss that
     turns NaN or infinite ends training with diverged = True instead of an exception.
