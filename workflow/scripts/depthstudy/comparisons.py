@@ -16,9 +16,21 @@ is below ALPHA (the CNN against the report's single number is a question of its 
 of twenty comparisons where nothing differs, the chance that any passes stays below 5 %. To put both
 kinds on one scale, a non-inferiority p enters the family doubled (so that it holds
 unadjusted exactly when the interval's lower end lies above -MARGIN, as a "beats" p of 0.05 does at 0).
+
+Three rules keep the verdicts honest about the seeds:
+- A diverged seed is a failed net, not a missing one: it counts with FAILED_ACCURACY, chance for the
+  ten classes of every data set the study reads. Dropping it would leave the seeds that happened to
+  stay finite, a survivorship bias in favour of unstable nets.
+- Each group's sd counts as at least the metric's resolution, 1 / test images (``stats.welch``): two
+  groups whose seeds agree to the image differ by no more than the metric can tell.
+- Stability: with a second, disjoint set of seeds (config ``seeds_b``), every comparison is also
+  tested on that set alone and on both sets together, each set a family of its own. A comparison
+  whose verdict differs between the two sets is *undecided*, whatever either says alone.
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -26,6 +38,8 @@ from depthstudy import markdown, names, stats
 
 ALPHA = 0.05  # of the family, after Holm's adjustment
 MARGIN = 0.02  # "as good as": at most 2 points of test accuracy worse, smaller than any depth effect here
+FAILED_ACCURACY = 0.1  # a diverged seed's test accuracy: chance for ten classes, what a net that learnt nothing gets
+DIFFERENCE_BOUNDS = (-1.0, 1.0)  # a difference of two accuracies; its interval stays within them
 TESTS = {
     "welch": "Welch's t",
     "one_sample": "one-sample t",
@@ -33,8 +47,14 @@ TESTS = {
 
 
 def _accuracies(metrics: pd.DataFrame, exercise: str, activation: str, depth: int) -> pd.Series:
+    """Every seed's test accuracy, a diverged seed's as FAILED_ACCURACY."""
     sel = metrics[(metrics.exercise == exercise) & (metrics.activation == activation) & (metrics.depth == depth)]
-    return sel.loc[~sel.diverged.astype(bool), "test_accuracy"]
+    return sel.test_accuracy.where(~sel.diverged.astype(bool), FAILED_ACCURACY)
+
+
+def _diverged(metrics: pd.DataFrame, exercise: str, activation: str, depth: int) -> int:
+    sel = metrics[(metrics.exercise == exercise) & (metrics.activation == activation) & (metrics.depth == depth)]
+    return int(sel.diverged.astype(bool).sum())
 
 
 def _label(exercise: str, activation: str, settings: dict) -> str:
@@ -87,23 +107,31 @@ def _claim(kind: str, result: dict) -> tuple[float, bool]:
 
 
 def comparisons_table(
-    metrics: pd.DataFrame, cnn: pd.DataFrame | None, report_cnn: float | None, settings: dict, deepest: int
+    metrics: pd.DataFrame,
+    cnn: pd.DataFrame | None,
+    report_cnn: float | None,
+    settings: dict,
+    deepest: int,
+    resolution: float = 0.0,
 ) -> pd.DataFrame:
     """One row per comparison: the two means, the difference with its 95 % interval, the test, p, and
-    whether the claim holds at 95 %. ``settings`` labels each exercise in words (its init or cure)."""
+    whether the claim holds at 95 %. ``settings`` labels each exercise in words (its init or cure);
+    ``resolution``: the accuracy's step, 1 / test images."""
     rows = []
     for plan in planned(metrics, settings, deepest):
         a, b = _accuracies(metrics, *plan["a"]), _accuracies(metrics, *plan["b"])
         if min(len(a), len(b)) < 2:
             continue
+        result = stats.welch(a, b, resolution=resolution, bounds=DIFFERENCE_BOUNDS)
         rows.append(
-            _row(plan["comparison"], plan["kind"], a, b, stats.welch(a, b), TESTS["welch"])
+            _row(plan["comparison"], plan["kind"], a, b, result, TESTS["welch"])
             | dict(zip(("exercise_a", "activation_a", "depth_a"), plan["a"], strict=True))
             | dict(zip(("exercise_b", "activation_b", "depth_b"), plan["b"], strict=True))
+            | dict(diverged_a=_diverged(metrics, *plan["a"]), diverged_b=_diverged(metrics, *plan["b"]))
         )
     if cnn is not None and report_cnn is not None and cnn.test_accuracy.notna().sum() >= 2:
         a = cnn.test_accuracy.dropna()
-        result = stats.one_sample(a, report_cnn)
+        result = stats.one_sample(a, report_cnn, resolution=resolution, bounds=DIFFERENCE_BOUNDS)
         rows.append(
             _row(
                 f"The CNN beats the report's {report_cnn}",
@@ -113,7 +141,7 @@ def comparisons_table(
                 result,
                 TESTS["one_sample"],
             )
-            | dict(exercise_a="ex3", exercise_b="report")  # fmt: skip
+            | dict(exercise_a="ex3", exercise_b="report", diverged_a=0, diverged_b=0)  # fmt: skip
         )
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "holds")] + ["direction"])
     # the networks' comparisons are one family; the CNN against the report's number is a question of its own
@@ -126,7 +154,7 @@ def comparisons_table(
 
 COLUMNS = ["comparison", "claim", "exercise_a", "activation_a", "depth_a", "exercise_b", "activation_b", "depth_b",
            "seeds_a", "seeds_b", "mean_a", "mean_b", "diff", "lower", "upper", "test", "df", "p", "p_holm",
-           "holds"]  # fmt: skip
+           "holds", "diverged_a", "diverged_b"]  # fmt: skip
 
 
 def _row(name: str, kind: str, a: pd.Series, b: pd.Series, result: dict, test: str) -> dict:
@@ -147,6 +175,56 @@ def _row(name: str, kind: str, a: pd.Series, b: pd.Series, result: dict, test: s
         p=p,
         direction=direction,
     )
+
+
+STABILITY_COLUMNS = ["seeds_b_set", "diff_b", "lower_b", "upper_b", "p_holm_b", "holds_b", "diff_both", "p_holm_both",
+                     "holds_both", "verdict"]  # fmt: skip
+
+
+def with_stability(table: pd.DataFrame, table_b: pd.DataFrame | None, table_both: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` (the first seed set's) with each comparison's result on the second set (``table_b``)
+    and on both together, matched by the comparison's name, and its ``verdict``: "holds" or "does not
+    hold" where the two sets agree (or where there is no second set), "undecided" where they differ.
+    A row that the second set lacks (the CNN's, whose seeds are its own) keeps the first set's verdict."""
+    out = table.copy()
+    out["verdict"] = out.holds.map({True: "holds", False: "does not hold"})
+    if table_b is None or table_b.empty:
+        return out.assign(**{c: math.nan for c in STABILITY_COLUMNS if c != "verdict"})
+    b = table_b.set_index("comparison")
+    both = table_both.set_index("comparison")
+    out["seeds_b_set"] = out.comparison.map(b.seeds_a + b.seeds_b) / 2
+    for column in ("diff", "lower", "upper", "p_holm", "holds"):
+        out[f"{column}_b"] = out.comparison.map(b[column])
+    for column in ("diff", "p_holm", "holds"):
+        out[f"{column}_both"] = out.comparison.map(both[column])
+    differs = out.holds_b.notna() & (out.holds_b != out.holds)
+    out.loc[differs, "verdict"] = "undecided"
+    return out
+
+
+def stable_comparisons(
+    metrics: pd.DataFrame,
+    seeds: list[int],
+    seeds_b: list[int] | None,
+    cnn: pd.DataFrame | None,
+    report_cnn: float | None,
+    settings: dict,
+    deepest: int,
+    resolution: float = 0.0,
+) -> pd.DataFrame:
+    """``comparisons_table`` on the MLPs' ``seeds``, and where ``seeds_b`` is given, on that second set
+    and on both sets together (each a Holm family of its own), joined by ``with_stability``."""
+    if seeds_b and set(seeds) & set(seeds_b):
+        raise ValueError(f"seeds_b {seeds_b} shares seeds with seeds {seeds}: the two sets must be disjoint")
+
+    def on(chosen, with_cnn):
+        sel = metrics[metrics.seed.isin(chosen)]
+        return comparisons_table(sel, cnn if with_cnn else None, report_cnn, settings, deepest, resolution)
+
+    table = on(seeds, True)
+    if not seeds_b:
+        return with_stability(table, None, None)
+    return with_stability(table, on(seeds_b, False), on([*seeds, *seeds_b], False))
 
 
 def find(table: pd.DataFrame, a: tuple, b: tuple):
@@ -171,14 +249,21 @@ def describe(row) -> str:
 
 
 def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
+    """comparisons.md from a ``comparisons_table`` (one seed set) or ``stable_comparisons`` table."""
+    if "verdict" not in table:
+        table = with_stability(table, None, None)
+    stability = table.holds_b.notna().any()
     lines = [
         f"# The study's comparisons on {dataset}, with 95 % confidence intervals",
         "",
-        "Produced by `depthstudy.comparisons`; nothing here is written by hand. Test accuracy of the finished "
-        "(not diverged) seeds; in brackets, how many. *beats*: A's mean is higher, tested two-sided against no "
-        f"difference. *as good as*: A is at most {MARGIN} worse than B (a non-inferiority test: p one-sided, "
+        "Produced by `depthstudy.comparisons`; nothing here is written by hand. Test accuracy of every seed; in "
+        f"brackets, how many, and how many of them diverged: a diverged seed counts as a failed net, with accuracy "
+        f"{FAILED_ACCURACY} (chance), never as a missing one. *beats*: A's mean is higher, tested two-sided against "
+        f"no difference. *as good as*: A is at most {MARGIN} worse than B (a non-inferiority test: p one-sided, "
         f"against a difference of −{MARGIN} or worse, shown doubled). Intervals from "
-        "Welch's t-test: a bootstrap over 3 seeds has 10 distinct resamples and too narrow an interval. The "
+        "Welch's t-test (each group's sd counted as at least one test image's share of the accuracy, the "
+        "metric's resolution; intervals kept within ±1): a bootstrap over 3 seeds has 10 distinct resamples "
+        "and too narrow an interval. The "
         "report's single CNN run has no spread, so the CNN gets a one-sample t-test. The networks' rows are one "
         f"family of {int((table.exercise_a != 'ex3').sum())} claims: *holds* reads Holm's adjusted p, below "
         f"{ALPHA} (a non-inferiority p enters the family doubled, on the two-sided scale), so that the chance "
@@ -186,13 +271,43 @@ def comparisons_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
         f"below {ALPHA:.0%}. The CNN against the report's number is a question of its own, not adjusted. The "
         "intervals are each comparison's own, unadjusted.",
         "",
+        "*Verdict*: with a second, disjoint seed set (config `seeds_b`), each comparison is tested on it too "
+        "(a family of its own) and on both sets together; a comparison whose verdict differs between the two "
+        "sets is **undecided**. "
+        + ("" if stability else "This run has no second seed set: each verdict is the first set's alone."),
+        "",
         "",
     ]
     header = ["comparison", "A", "B", "difference A − B", "95 % CI", "test", "p", "p (Holm)", "holds"]
-    rows = [
-        [r.comparison, f"{r.mean_a:.4f} ({r.seeds_a})", f"{r.mean_b:.4f} ({r.seeds_b})", f"{r['diff']:+.4f}",
-         f"[{r.lower:+.4f}, {r.upper:+.4f}]", r.test, markdown.p_value(r.p), markdown.p_value(r.p_holm),
-         "yes" if r.holds else "**no**"]
-        for _, r in table.iterrows()
-    ] or [["(none: every compared network needs two finished seeds)", *[""] * 8]]  # fmt: skip
+    if stability:
+        header += ["second set: A − B [95 % CI]", "p (Holm)", "holds", "both sets: p (Holm)", "holds"]
+    header.append("verdict")
+    rows = []
+    for _, r in table.iterrows():
+        row = [r.comparison, _group(r.mean_a, r.seeds_a, r.diverged_a), _group(r.mean_b, r.seeds_b, r.diverged_b),
+               f"{r['diff']:+.4f}", f"[{r.lower:+.4f}, {r.upper:+.4f}]", r.test, markdown.p_value(r.p),
+               markdown.p_value(r.p_holm), _yes(r.holds)]  # fmt: skip
+        if stability:
+            row += [f"{r.diff_b:+.4f} [{r.lower_b:+.4f}, {r.upper_b:+.4f}]" if r.diff_b == r.diff_b else "",
+                    _p(r.p_holm_b), _yes(r.holds_b), _p(r.p_holm_both),
+                    _yes(r.holds_both)]  # fmt: skip
+        row.append(f"**{r.verdict}**" if r.verdict != "holds" else r.verdict)
+        rows.append(row)
+    rows = rows or [["(none: every compared network needs two seeds)", *[""] * (len(header) - 1)]]
     return "\n".join(lines) + markdown.table(header, rows)
+
+
+def _group(mean: float, seeds: int, diverged) -> str:
+    """A group's mean, its seeds and how many of them diverged."""
+    failed = f", {int(diverged)} diverged" if diverged == diverged and diverged else ""
+    return f"{mean:.4f} ({seeds}{failed})"
+
+
+def _p(p: float) -> str:
+    return "" if p != p else markdown.p_value(p)
+
+
+def _yes(holds) -> str:
+    if holds is None or holds != holds:
+        return ""
+    return "yes" if holds else "**no**"
