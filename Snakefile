@@ -36,6 +36,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/tensorboard.smk"
+include: "workflow/rules/console.smk"
 
 
 # Only data preparation and training go to a cluster: every other rule reads small CSVs and says
@@ -53,6 +54,16 @@ rule all:
         rules.claims.input,
         rules.comparison_with_report.output,
         rules.comparisons.output,
+        rules.experiments.output,
         rules.tensorboard.input if config["tensorboard"] else [],
         rules.phase.input if PHASE else [],
     localrule: True
+
+
+# The closing message: where the results are and the report's command, or the failed jobs' logs.
+onsuccess:
+    closing_success()
+
+
+onerror:
+    closing_error()

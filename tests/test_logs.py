@@ -96,3 +96,12 @@ def test_job_names_read_like_their_output_folders():
     assert job_name("train_cnn", {"seed": "2"}) == "train_cnn seed2"
     assert job_name("combine_probe", {"exercise": "ex1", "depth": "40"}) == "combine_probe ex1/depth40"
     assert job_name("claims_table", {}) == "claims_table"
+
+
+def test_a_job_on_another_data_set_names_it_as_its_results_folder_does():
+    from depthstudy.logs import job_name
+
+    wildcards = {"exercise": "ex1", "activation": "relu", "depth": "5"}
+    assert job_name("train_mlp", wildcards, "fashion_mnist") == "train_mlp fashion_mnist/ex1/relu/depth5"
+    assert job_name("train_mlp", wildcards, "mnist") == "train_mlp ex1/relu/depth5"
+    assert job_name("train_phase", {}, "fashion_mnist") == "train_phase fashion_mnist"

@@ -8,6 +8,8 @@
 # other arguments (a title). Without _depth{depth}, the name
 # also names the rule (plot_<name>) and its caption (workflow/report/<name>.rst).
 
+import csv
+
 CLASSES = rules.class_shares.output[0]
 THEORY = rules.theory_profiles.output.profiles
 # plot.errorbar in words: short in titles, long in captions
@@ -16,6 +18,16 @@ ERRORBAR_WORDS = {
     "ci95": ("95 % CI", "the 95 % confidence interval of the mean (Student's t)"),
 }
 ERRORBAR_TITLE, ERRORBAR_CAPTION = ERRORBAR_WORDS[PLOT["errorbar"]]
+# The depths at which the report gives 1.B's test accuracy (its crosses), and those of them in the grid:
+# the caption says where the figure draws crosses.
+with open(REFERENCE) as reference:
+    REPORT_GRID = sorted(
+        {
+            int(row["depth"])
+            for row in csv.DictReader(reference)
+            if row["exercise"] == "ex1" and row["metric"] == "test_accuracy"
+        }
+    )
 EX1_GRADIENTS = expand(
     rules.combine_probe.output.gradients, exercise="ex1", allow_missing=True
 )
@@ -32,6 +44,12 @@ FIGURES = {
         options={
             "title": f"1.B test accuracy ({train_note('ex1')})",
             "reference_label": REPORT_LABEL,
+        },
+        caption={
+            "report_grid": REPORT_GRID,
+            "report_depths": [
+                d for d in REPORT_GRID if d in EXERCISES["ex1"]["depths"]
+            ],
         },
     ),
     "ex1b_learning_curves": dict(
@@ -196,6 +214,8 @@ for png, figure in FIGURES.items():
             plot=PLOT,
             errorbar=ERRORBAR_CAPTION,
             options=figure["options"],
+            # facts that the caption needs beyond the config
+            caption=figure.get("caption", {}),
             code=code_hash("plot.py"),
         script:
             "../scripts/plot.py"

@@ -73,7 +73,10 @@ rule metrics_table:
     params:
         kind="mlp",
         exercise=lambda w: TABLE_EXERCISE[w.table],
-        title=lambda w: f"Test loss and accuracy on {DATA['name']}: exercise {TABLE_EXERCISE[w.table]}",
+        title=f"Test loss and accuracy on {DATA['name']}",
+        # what the exercise changes from `training`, named in the table's heading
+        settings=lambda w: exercise_settings(TABLE_EXERCISE[w.table]),
+        defaults=config["training"],
         report_suffix=REPORT_SUFFIX,
         dataset=DATA["name"],
         code=code_hash("table.py"),
@@ -100,3 +103,28 @@ rule cnn_table:
         code=code_hash("table.py"),
     script:
         "../scripts/table.py"
+
+
+# Every exercise block side by side: what it changes from `training`, test accuracy by depth.
+rule experiments:
+    input:
+        metrics=expand(rules.combine_mlp.output.metrics, exercise=EXERCISES),
+    output:
+        csv=report(
+            results("tables/experiments.csv"),
+            caption="../report/experiments.rst",
+            category="Tables",
+        ),
+        md=results("tables/experiments.md"),
+    log:
+        results("logs/experiments.log"),
+    localrule: True
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        settings={ex: exercise_settings(ex) for ex in EXERCISES},
+        defaults=config["training"],
+        dataset=DATA["name"],
+        code=code_hash("experiments_table.py"),
+    script:
+        "../scripts/experiments_table.py"

@@ -21,5 +21,5 @@ module, function = sm.params.figure.split(".")
 draw = getattr(MODULES[module], function)
 options = dict(sm.params.get("options", {}))
 if "title" in options:  # every figure of data says which data set it shows
-    options["title"] = f"{sm.params.dataset}: {options['title']}"
+    options["title"] = f"{sm.params.dataset}: {figures.display_words(options['title'])}"
 draw(**frames, out=sm.output[0], plot=sm.params.plot, **options)

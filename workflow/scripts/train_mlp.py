@@ -7,7 +7,8 @@ from pathlib import Path
 from depthstudy.logs import finish_job, job_name, start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-start_job(sm.log[0], job_name(sm.rule, sm.wildcards))  # before TensorFlow loads: its C++ output goes to the log
+# before TensorFlow loads: its C++ output goes to the log
+start_job(sm.log[0], job_name(sm.rule, sm.wildcards, sm.params.dataset))
 
 from depthstudy.checkpoint import FinishedNets  # noqa: E402
 from depthstudy.data import load_prepared  # noqa: E402

@@ -46,7 +46,8 @@ def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, 
     style(plot)
     data = pd.concat([activations, lecun[lecun.activation == "lecun"]])
     data = data[(data.stat == "saturated_fraction") & data.value.notna()]
-    acts = names.in_order(data.activation)
+    acts = [names.display(act) for act in names.in_order(data.activation)]
+    data = data.assign(activation=data.activation.map(names.display))
     grid = sns.relplot(
         data, x="layer", y="value", hue="epoch", col="activation", col_order=acts, row="depth", kind="line",
         errorbar=None, palette="viridis", height=2.8, aspect=1.3, facet_kws={"sharex": "row"},

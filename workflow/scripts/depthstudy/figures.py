@@ -5,6 +5,8 @@ Every function takes frames and an output path, so each figure can be drawn with
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -43,6 +45,19 @@ def _errorbar(plot: dict):
 
 def _colors(activations, plot) -> dict:
     return dict(zip(activations, sns.color_palette(plot.get("palette"), len(activations)), strict=True))
+
+
+def display_words(text: str) -> str:
+    """``text`` (a title) with every activation that it names by its config name, as a whole word,
+    written as ``names.display`` writes it: "tanh nets" becomes "Tanh nets"."""
+    return re.sub(r"\b(" + "|".join(map(re.escape, names.DISPLAY)) + r")\b", lambda m: names.display(m[1]), text)
+
+
+def displayed(frame: pd.DataFrame, colors: dict) -> tuple[pd.DataFrame, dict]:
+    """``frame`` and its activations' ``colors`` with each activation written as a reader knows it
+    (``names.display``: ReLU, LeCun), so that every legend and panel title writes it one way."""
+    palette = {names.display(act): color for act, color in colors.items()}
+    return frame.assign(activation=frame.activation.map(names.display)), palette
 
 
 def chance_line(ax, classes: pd.DataFrame) -> None:
@@ -89,8 +104,9 @@ def accuracy_by_depth(
             & (reference.metric == "test_accuracy")
             & reference.depth.isin(metrics.depth.unique())
         ]
+    ok, palette = displayed(ok, colors)
     sns.lineplot(
-        ok, x="depth", y="test_accuracy", hue="activation", hue_order=acts, palette=colors,
+        ok, x="depth", y="test_accuracy", hue="activation", hue_order=list(palette), palette=palette,
         errorbar=_errorbar(plot), marker="o", err_style="bars", ax=ax,
     )  # fmt: skip
     if reference is not None and not reference.empty:
@@ -111,13 +127,16 @@ def accuracy_by_depth(
 def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
     """Training loss per epoch, one panel per depth, one line per activation (band over seeds)."""
     style(plot)
-    acts = names.in_order(history.activation)
+    history, palette = displayed(history, _colors(names.in_order(history.activation), plot))
     grid = sns.relplot(
-        history, x="epoch", y="loss", hue="activation", hue_order=acts, col="depth", kind="line",
-        errorbar=_errorbar(plot), marker="o", height=3.5, aspect=1.1, palette=_colors(acts, plot),
+        history, x="epoch", y="loss", hue="activation", hue_order=list(palette), col="depth", kind="line",
+        errorbar=_errorbar(plot), marker="o", height=3.5, aspect=1.1, palette=palette,
     )  # fmt: skip
     grid.set_titles("{col_name} hidden layers")
     grid.set_axis_labels("epoch", "training loss")
+    grid.legend.set_title(None)
+    for ax in grid.axes.flat:  # epochs are whole numbers, also when there are only two
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     grid.figure.suptitle(title, y=1.04)
     save(grid.figure, out, plot)
 
@@ -129,7 +148,7 @@ def _profile(frame: pd.DataFrame) -> pd.DataFrame:
 def max_gradient_row(axes, gradients: pd.DataFrame, quantities, colors: dict) -> None:
     """One panel per quantity: max gradient per layer (log y), one line per activation, band over
     seeds; solid after the last epoch, faint dashed at epoch 0 (when the two differ)."""
-    data = _profile(gradients)
+    data, colors = displayed(_profile(gradients), colors)
     acts = list(colors)
     n_layers = int(data.layer.max())
     final = data[data.epoch == data.groupby(["activation", "seed"]).epoch.transform("max")]
@@ -198,11 +217,11 @@ def lecun_activation(out, plot: dict):
     low, high = formulas.lecun_derivative_range()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     left.plot(x, formulas.lecun(x), label="LeCun: 1.7159 tanh(2x/3) + 0.01x")
-    left.plot(x, np.tanh(x), label="tanh(x)")
+    left.plot(x, np.tanh(x), label="Tanh: tanh(x)")
     left.set(xlabel="x", ylabel="f(x)", title="activation")
     left.legend(fontsize="small")
-    right.plot(x, formulas.lecun_derivative(x), label="LeCun f'(x)")
-    right.plot(x, formulas.tanh_derivative(x), label="tanh'(x)")
+    right.plot(x, formulas.lecun_derivative(x), label="LeCun: f'(x)")
+    right.plot(x, formulas.tanh_derivative(x), label="Tanh: tanh'(x)")
     right.axhspan(low, high, color="C0", alpha=0.08, label=f"range of LeCun f': ({low:g}, {high:.5f}]")
     right.axhline(high, color="C0", ls=":", lw=1)
     right.axhline(low, color="C0", ls=":", lw=1)
@@ -228,5 +247,7 @@ def cnn_curves(history: pd.DataFrame, out, plot: dict, title: str):
         marker="o", facet_kws={"sharey": False}, height=3.8, aspect=1.2,
     )  # fmt: skip
     grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     grid.figure.suptitle(title, y=1.04)
     save(grid.figure, out, plot)

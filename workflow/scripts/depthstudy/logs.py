@@ -35,9 +35,11 @@ def job_folder(keys: dict) -> str:
     return "/".join(f"{k}{v}" if k in ("depth", "seed") else str(v) for k, v in keys.items())
 
 
-def job_name(rule: str, wildcards: dict) -> str:
-    """How the console names a job: its rule and wildcard values, as in its output folder."""
-    return " ".join([rule, job_folder(wildcards)]) if wildcards else rule
+def job_name(rule: str, wildcards: dict, dataset: str = "mnist") -> str:
+    """How the console names a job: its rule and wildcard values, as in its output folder; a data set
+    other than MNIST (its results folder, ``dataset``) goes first, as in results/fashion_mnist/ex1/..."""
+    folder = "/".join(filter(None, ["" if dataset == "mnist" else dataset, job_folder(wildcards)]))
+    return " ".join(filter(None, [rule, folder]))
 
 
 class _ConsoleFormatter(logging.Formatter):

@@ -43,9 +43,13 @@ def ci_text(low: float, high: float, digits: int = 3) -> str:
     return "n/a" if math.isnan(low) else f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
+# The values each metric can take: a table's intervals are kept within them (stats.clip_interval).
+BOUNDS = {"test_loss": (0.0, math.inf), "test_accuracy": (0.0, 1.0)}
+
+
 def summarize(metrics: pd.DataFrame, by: list[str], digits: int = 3) -> pd.DataFrame:
-    """Per group: seeds, diverged runs, and mean, sd and 95 % CI (Student's t over seeds) of test loss
-    and accuracy over finished runs."""
+    """Per group: seeds, diverged runs, and mean, sd and 95 % CI (Student's t over seeds, clipped to
+    the metric's ``BOUNDS``) of test loss and accuracy over finished runs."""
     rows = []
     for keys, group in metrics.groupby(by, sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
@@ -56,7 +60,7 @@ def summarize(metrics: pd.DataFrame, by: list[str], digits: int = 3) -> pd.DataF
             ok = group.loc[~group["diverged"].astype(bool), col]
             row[f"{col}_mean"] = ok.mean() if len(ok) else math.nan
             row[f"{col}_sd"] = ok.std(ddof=1) if len(ok) > 1 else math.nan
-            _, low, high = stats.mean_ci(ok)
+            _, low, high = stats.mean_ci(ok, bounds=BOUNDS[col])
             row[f"{col}_ci_low"], row[f"{col}_ci_high"] = low, high
             row[col] = mean_sd(ok, digits) if len(ok) else "diverged"
             row[f"{col}_ci95"] = ci_text(low, high, digits)
@@ -78,14 +82,13 @@ def reference_wide(reference: pd.DataFrame, exercise: str) -> pd.DataFrame:
 
 
 def metrics_table(metrics: pd.DataFrame, reference: pd.DataFrame, exercise: str) -> pd.DataFrame:
-    """The 1.B-style table: per activation and depth, mean ± sd over seeds and the report's values."""
+    """The 1.B-style table: per activation and depth, mean ± sd over seeds, and the report's values
+    where the report has any for this grid (else no report columns)."""
     table = summarize(metrics, ["activation", "depth"])
     wide = reference_wide(reference, exercise)
     if not wide.empty:
         table = table.merge(wide, on=["activation", "depth"], how="left")
-    else:
-        table["report_test_loss"] = math.nan
-        table["report_test_accuracy"] = math.nan
+    table = table.drop(columns=[c for c in table if c.startswith("report_") and table[c].isna().all()])
     return table.sort_values(["depth", "activation"], key=_activation_order).reset_index(drop=True)
 
 
