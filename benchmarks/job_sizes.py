@@ -8,22 +8,23 @@ DIR is a folder with a finished run of the default study. Every training job wro
 ``max_rss`` in MB); the largest of each rule is its peak. A ``train_mlp`` job trains the seeds of one
 grid cell, so its time is stored per net (the job's over the run's number of seeds), and a job books it
 times its nets. The rules book ``margin`` times the peak on their first attempt and ``attempt`` times
-that on a retry (workflow/rules/common.smk, ``booked``).
+that on a retry: ``depthstudy.pipeline.booked``, the one formula of the rules and of this table.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import math
 import os
 import platform
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from mnist_args import ROOT  # first: it puts the package on sys.path
 
-ROOT = Path(__file__).resolve().parents[1]
+from depthstudy import pipeline
+
 SIZES = ROOT / "workflow" / "resources" / "job_sizes.yaml"
 RULES = ("train_mlp", "train_phase", "train_cnn")
 MARGIN = 2
@@ -50,9 +51,8 @@ def peaks(study: Path) -> dict[str, dict]:
 
 
 def booked(peak: dict, margin: float, attempt: int) -> tuple[int, int]:
-    """(runtime in minutes, mem_mb) of one job for one attempt: the same arithmetic as common.smk's ``booked``."""
-    runtime = peak["seconds"] * peak["nets"] * margin * attempt / 60
-    return math.ceil(runtime), math.ceil(peak["max_rss_mb"] * margin * attempt)
+    """(runtime in minutes, mem_mb) of one job for one attempt, as the rules book them."""
+    return tuple(pipeline.booked(peak, resource, peak["nets"], margin, attempt) for resource in ("runtime", "mem_mb"))
 
 
 def main() -> None:

@@ -16,9 +16,15 @@ SMOKE = ROOT / "tests" / "config" / "smoke.yaml"
 MNIST_ENV = "DEPTHSTUDY_MNIST_DIR"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slurm: needs a running Slurm cluster (.ci/slurm-up starts one)")
-    config.addinivalue_line("markers", "slow: takes minutes; run with -m slow")
+# The fast tier, `python -m pytest -m "not slow"`, leaves out every test that runs the smoke study
+# (these fixtures) or another whole workflow run; the markers are declared in pyproject.toml.
+SLOW_FIXTURES = {"smoke_run", "fashion_run"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"

@@ -11,8 +11,8 @@ VALUES = pd.Series([0.91, 0.95, 0.93])
 
 
 def test_errorbar_sd_is_seaborns_and_ci95_is_students_t():
-    assert figures._errorbar({"errorbar": "sd"}) == "sd"
-    interval = figures._errorbar({"errorbar": "ci95"})
+    assert figures.seaborn_errorbar({"errorbar": "sd"}) == "sd"
+    interval = figures.seaborn_errorbar({"errorbar": "ci95"})
     low, high = interval(VALUES)
     assert (low, high) == pytest.approx(stats.mean_ci(VALUES)[1:])
     assert high - low == pytest.approx(2 * 4.302653 * VALUES.std() / np.sqrt(3))  # t(0.975, 2) = 4.3027

@@ -29,6 +29,7 @@ if os.environ.get("DEPTHSTUDY_GPU_SET") and not CUDA:
 
 pytestmark = [
     pytest.mark.gpu_set,
+    pytest.mark.slow,
     pytest.mark.skipif(not CUDA, reason="needs the GPU set's venv (TensorFlow's CUDA build): .ci/gpu-set runs it"),
 ]
 

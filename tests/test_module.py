@@ -3,6 +3,7 @@
 import subprocess
 
 import pandas as pd
+import pytest
 import yaml
 
 from conftest import ROOT, job_stats, snakemake
@@ -23,6 +24,7 @@ def checkout_state() -> list[str]:
     return sorted(line for line in status.splitlines() if "__pycache__" not in line)
 
 
+@pytest.mark.slow
 def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     before = checkout_state()
     study = tmp_path / "my-study"

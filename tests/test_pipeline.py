@@ -146,9 +146,10 @@ def test_an_unverified_set_gets_a_folder_of_its_own_and_never_a_taken_one():
             pipeline.data_set(dict(config, dataset_name=taken), catalog)
 
 
-def test_the_job_size_formula_is_the_benchmarks_one():
+def test_the_job_size_formula_is_the_benchmarks_one(monkeypatch):
     import importlib.util
 
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("job_sizes", ROOT / "benchmarks" / "job_sizes.py")
     job_sizes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(job_sizes)

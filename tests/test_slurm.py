@@ -22,7 +22,7 @@ import yaml
 
 from conftest import copy_workflow, job_stats, snakemake
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 # The CI node has 2 CPUs: the CNN books both, an MLP submission one.
 CI_THREADS = {"train_mlp": 1, "train_cnn": 2}

@@ -31,7 +31,7 @@ def frame(groups: dict, seeds=(0, 1, 2)) -> pd.DataFrame:
 def test_a_diverged_seed_counts_as_a_failure_at_chance():
     he, glorot = ("cure_he_init", "relu", 40), ("ex1", "relu", 40)
     metrics = frame({he: [0.95, 0.96, np.nan], glorot: [0.50, 0.52, 0.51]})
-    table = comparisons.comparisons_table(metrics, None, None, {"cure_he_init": "He init"}, 40)
+    table = comparisons.comparisons_table(metrics, 40, settings={"cure_he_init": "He init"})
     row = comparisons.find(table, he, glorot)
     assert row.seeds_a == 3 and row.diverged_a == 1 and row.diverged_b == 0
     assert row.mean_a == pytest.approx((0.95 + 0.96 + comparisons.FAILED_ACCURACY) / 3)
@@ -66,8 +66,8 @@ def test_groups_without_spread_are_judged_against_the_resolution():
 def test_the_comparisons_table_uses_the_resolution():
     lecun, tanh = ("ex1d_trained", "lecun", 40), ("ex1d_trained", "tanh", 40)
     metrics = frame({lecun: [0.1136] * 3, tanh: [0.1135] * 3})
-    exact = comparisons.comparisons_table(metrics, None, None, {}, 40).iloc[0]
-    judged = comparisons.comparisons_table(metrics, None, None, {}, 40, resolution=RESOLUTION).iloc[0]
+    exact = comparisons.comparisons_table(metrics, 40).iloc[0]
+    judged = comparisons.comparisons_table(metrics, 40, resolution=RESOLUTION).iloc[0]
     assert exact.holds and exact.p == 0.0
     assert not judged.holds and judged.p > 0.05 and judged.test == "Welch's t"
 
@@ -115,9 +115,9 @@ def test_a_verdict_that_differs_between_two_seed_sets_is_undecided():
     assert tanh_relu.holds and tanh_relu.holds_b and tanh_relu.verdict == "holds"
     assert tanh_relu.seeds_b_set == 3
     # both sets together: six seeds a side, the first set's table on its own is unchanged
-    both = comparisons.comparisons_table(metrics, None, None, {}, 40).set_index("comparison")
+    both = comparisons.comparisons_table(metrics, 40).set_index("comparison")
     assert table.p_holm_both.to_dict() == pytest.approx(both.p_holm.to_dict())
-    alone = comparisons.comparisons_table(first, None, None, {}, 40).set_index("comparison")
+    alone = comparisons.comparisons_table(first, 40).set_index("comparison")
     assert table.p_holm.to_dict() == pytest.approx(alone.p_holm.to_dict())
     md = comparisons.comparisons_markdown(table.reset_index())
     assert "**undecided**" in md and "second set" in md

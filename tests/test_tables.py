@@ -126,7 +126,9 @@ def test_comparisons_cover_every_claim_of_the_grid_with_intervals():
         }.items():
             rows += [(ex, act, depth, s, 0.3, a, bool(np.isnan(a))) for s, a in enumerate(accs)]
     cnn = pd.DataFrame(dict(test_accuracy=[0.9939, 0.9932, 0.9931]))
-    table = comparisons.comparisons_table(metrics_frame(rows), cnn, 0.9916, {"cure_he_init": "He init"}, 40)
+    table = comparisons.comparisons_table(
+        metrics_frame(rows), 40, cnn=cnn, report_cnn=0.9916, settings={"cure_he_init": "He init"}
+    )
     assert list(table.comparison) == [
         "LeCun's tanh beats Tanh at 5 layers",
         "LeCun's tanh beats Tanh at 40 layers",
@@ -164,7 +166,7 @@ def test_a_claim_that_passes_alone_can_fail_in_its_family():
     a, b = [0.950, 0.953, 0.956], [0.942, 0.945, 0.948]
     rows = [("ex1d_trained", act, d, s, 0.3, acc, False) for d in (5, 20, 40) for act, accs in
             (("lecun", a), ("tanh", b)) for s, acc in enumerate(accs)]  # fmt: skip
-    table = comparisons.comparisons_table(metrics_frame(rows), None, None, {}, 40)
+    table = comparisons.comparisons_table(metrics_frame(rows), 40)
     assert len(table) == 3 and (table.p < comparisons.ALPHA).all()
     assert table.p_holm.tolist() == pytest.approx((3 * table.p).tolist())  # equal p: each times 3
     assert table.holds.tolist() == [bool(3 * p < comparisons.ALPHA) for p in table.p]
@@ -216,8 +218,8 @@ def test_claims_verdicts_follow_the_numbers():
 
     def verdicts(he_accuracy):
         m = metrics(he_accuracy)
-        compared = comparisons.comparisons_table(m, None, None, {}, depth)
-        table = claims.claims_table(m, acts, grads, compared)
+        compared = comparisons.comparisons_table(m, depth)
+        table = claims.claims_table(m, acts, grads, compared, depth)
         table.index = ["a", "b", "c"]
         return table, compared
 

@@ -335,7 +335,7 @@ def test_table_judges_each_net_against_the_tolerance():
     assert tanh.dz_error == pytest.approx(tanh.dz_predicted - 1.0) and tanh.predicted_trainable == "yes"
     assert tanh.verdict == f"differs: ∂L/∂z off by {tanh.dz_error:+.2f}"
     assert table.trains.to_dict() == {"relu": "no", "tanh": "yes", "sigmoid": "no"}
-    assert "1 of 3 nets agree" in tvm.markdown(table.reset_index())
+    assert "1 of 3 nets agree" in tvm.theory_vs_measured_markdown(table.reset_index())
 
 
 def test_finite_width_shift_of_relu_matches_random_networks():

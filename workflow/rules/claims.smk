@@ -6,9 +6,7 @@
 
 rule comparisons:
     input:
-        metrics=expand(
-            rules.combine_mlp.output.metrics, exercise=["ex1", "ex1d_trained", *CURES]
-        ),
+        metrics=expand(rules.combine_mlp.output.metrics, exercise=[GRID, LECUN, *CURES]),
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:
@@ -19,7 +17,7 @@ rule comparisons:
     conda:
         "../../envs/plotting.yaml"
     params:
-        settings={ex: setting_label(ex).split(": ", 1)[1] for ex in CURES},
+        settings={ex: changed_settings(ex) for ex in CURES},
         deepest=DEEPEST,
         dataset=DATA["name"],
         report_suffix=REPORT_SUFFIX,
@@ -31,12 +29,10 @@ rule comparisons:
 rule claims_table:
     input:
         # the networks of every comparison: claims.md reads their family's Holm-adjusted tests
-        metrics=expand(
-            rules.combine_mlp.output.metrics, exercise=["ex1", "ex1d_trained", *CURES]
-        ),
-        activations=combined("activations", "ex1", DEEPEST)
-        + combined("activations", "cure_he_init", DEEPEST),
-        gradients=combined("gradients", "ex1", DEEPEST),
+        metrics=expand(rules.combine_mlp.output.metrics, exercise=[GRID, LECUN, *CURES]),
+        activations=combined("activations", GRID, DEEPEST)
+        + combined("activations", HE_CURE, DEEPEST),
+        gradients=combined("gradients", GRID, DEEPEST),
     output:
         **table_files("claims"),
     log:
@@ -45,6 +41,7 @@ rule claims_table:
     conda:
         "../../envs/plotting.yaml"
     params:
+        deepest=DEEPEST,
         dataset=DATA["name"],
         code=code_hash("claims_table.py"),
     script:
@@ -53,7 +50,7 @@ rule claims_table:
 
 rule comparison_with_report:
     input:
-        mlp=expand(rules.combine_mlp.output.metrics, exercise=["ex1", "ex1d"]),
+        mlp=expand(rules.combine_mlp.output.metrics, exercise=[GRID, UNTRAINED]),
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
     output:

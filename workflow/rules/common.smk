@@ -7,6 +7,7 @@ from pathlib import Path
 
 from depthstudy import pipeline
 from depthstudy.code_version import code_hash
+from depthstudy.names import GRID, HE_CURE, LECUN, UNTRAINED
 from depthstudy.pipeline import ConfigError
 from depthstudy.resources import workflow_value
 

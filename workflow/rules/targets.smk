@@ -3,7 +3,7 @@
 
 rule ex1b:
     input:
-        table_md("ex1"),
+        table_md(GRID),
         rules.plot_ex1b_accuracy_by_depth.output,
         rules.plot_ex1b_learning_curves.output,
     localrule: True
@@ -11,18 +11,18 @@ rule ex1b:
 
 rule ex1c:
     input:
-        depth_figures("ex1c_max_gradient", "ex1"),
-        depth_figures("ex1c_gradient_flow", "ex1"),
-        depth_figures("ex1c_theory", "ex1"),
+        depth_figures("ex1c_max_gradient", GRID),
+        depth_figures("ex1c_gradient_flow", GRID),
+        depth_figures("ex1c_theory", GRID),
     localrule: True
 
 
 rule ex1d:
     input:
-        table_md("ex1d"),
-        table_md("ex1d_trained"),
+        table_md(UNTRAINED),
+        table_md(LECUN),
         rules.plot_ex1d_lecun_activation.output,
-        depth_figures("ex1d_gradients", "ex1d"),
+        depth_figures("ex1d_gradients", UNTRAINED),
     localrule: True
 
 
@@ -30,8 +30,8 @@ rule theory:
     input:
         rules.theory_vs_measured.output,
         rules.plot_theory_signal_propagation.output,
-        depth_figures("ex1c_theory", "ex1"),
-        depth_figures("ex1d_gradients", "ex1d"),
+        depth_figures("ex1c_theory", GRID),
+        depth_figures("ex1d_gradients", UNTRAINED),
     localrule: True
 
 

@@ -15,7 +15,8 @@ THEORY_NETS = [
     for ex in EXERCISES
     for activation in EXERCISES[ex]["activations"]
 ]
-# theory_signal_propagation.png shows the deepest nets of the study
+# theory_signal_propagation.png shows the deepest nets of any exercise (not DEEPEST, the report
+# grid's deepest, where claims.md compares networks)
 THEORY_DEPTH = max(max(ex["depths"]) for ex in EXERCISES.values())
 THEORY_EXERCISES = [ex for ex in EXERCISES if THEORY_DEPTH in EXERCISES[ex]["depths"]]
 

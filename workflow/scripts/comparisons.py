@@ -11,7 +11,7 @@ reference = tables.load_reference(sm.input.reference).set_index(["exercise", "me
 # the report's CNN ran on MNIST: beside another data set's CNN it is no baseline
 report_cnn = None if sm.params.report_suffix else float(reference[("ex3", "test_accuracy")])
 table = comparisons.comparisons_table(
-    frames["metrics"], frames["cnn"], report_cnn, sm.params.settings, sm.params.deepest
+    frames["metrics"], sm.params.deepest, cnn=frames["cnn"], report_cnn=report_cnn, settings=sm.params.settings
 )
 write_csv(table, sm.output.csv)
 write_text(comparisons.comparisons_markdown(table, sm.params.dataset), sm.output.md)

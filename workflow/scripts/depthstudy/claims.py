@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from depthstudy.comparisons import describe, find
+from depthstudy.names import GRID, HE_CURE, SELU_CURE
 
 # Thresholds of the verdicts.
 SATURATED = 0.5  # a layer is saturated when more than half its outputs sit on a flat tail
@@ -59,11 +60,10 @@ def _vanishing_ratio(grads: pd.DataFrame, activation: str, depth: int) -> float:
 
 
 def claims_table(
-    metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame
+    metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame, deep: int
 ) -> pd.DataFrame:
-    """The three claims at ex1's deepest depth; where a verdict compares networks it reads the
-    Holm-adjusted test of ``comparisons``."""
-    deep = int(metrics[metrics.exercise == "ex1"].depth.max())
+    """The three claims at ``deep`` layers, the deepest of the report's grid; where a verdict compares
+    networks it reads the Holm-adjusted test of ``comparisons``."""
     return pd.DataFrame(
         [
             sigmoid_claim(activations, gradients, deep),
@@ -75,8 +75,8 @@ def claims_table(
 
 def sigmoid_claim(activations: pd.DataFrame, gradients: pd.DataFrame, deep: int) -> dict:
     """(a) Sigmoid fails because it saturates and its gradients vanish."""
-    sat0 = _stat(activations, "ex1", "sigmoid", deep, "saturated_fraction", "initial")
-    sat1 = _stat(activations, "ex1", "sigmoid", deep, "saturated_fraction", "final")
+    sat0 = _stat(activations, GRID, "sigmoid", deep, "saturated_fraction", "initial")
+    sat1 = _stat(activations, GRID, "sigmoid", deep, "saturated_fraction", "final")
     vs, vt = _vanishing_ratio(gradients, "sigmoid", deep), _vanishing_ratio(gradients, "tanh", deep)
     tests = [max(sat0, sat1) > SATURATED, vs < VANISHING]
     return dict(
@@ -96,11 +96,11 @@ def sigmoid_claim(activations: pd.DataFrame, gradients: pd.DataFrame, deep: int)
 
 def dying_relu_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep: int) -> dict:
     """(b) ReLU at depth: dying units (negative bias), or a vanishing signal?"""
-    dead0 = _stat(activations, "ex1", "relu", deep, "dead_fraction", "initial")
-    dead1 = _stat(activations, "ex1", "relu", deep, "dead_fraction", "final")
-    bias1 = _stat(activations, "ex1", "relu", deep, "bias_mean", "final")
+    dead0 = _stat(activations, GRID, "relu", deep, "dead_fraction", "initial")
+    dead1 = _stat(activations, GRID, "relu", deep, "dead_fraction", "final")
+    bias1 = _stat(activations, GRID, "relu", deep, "bias_mean", "final")
     std = activations[
-        (activations.exercise == "ex1")
+        (activations.exercise == GRID)
         & (activations.activation == "relu")
         & (activations.depth == deep)
         & (activations.stat == "a_std")
@@ -108,7 +108,7 @@ def dying_relu_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep:
     ]
     std_by_layer = std.groupby("layer").value.mean()
     decay = float(std_by_layer.iloc[-1] / std_by_layer.iloc[0]) if len(std_by_layer) else math.nan
-    he_cures = find(comparisons, ("cure_he_init", "relu", deep), ("ex1", "relu", deep))
+    he_cures = find(comparisons, (HE_CURE, "relu", deep), (GRID, "relu", deep))
     tests = [dead1 > DEAD, bias1 < NEGATIVE_BIAS]
     return dict(
         claim=f"(b) ReLU at {deep} layers fails by dying ReLU: biases turn negative and units output 0",
@@ -128,10 +128,10 @@ def dying_relu_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep:
 
 def zero_centred_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, deep: int) -> dict:
     """(c) Tanh survives depth because it is zero-centred."""
-    mean_tanh = _stat(activations, "ex1", "tanh", deep, "a_mean", "final")
-    mean_sig = _stat(activations, "ex1", "sigmoid", deep, "a_mean", "final")
-    he_tanh = find(comparisons, ("cure_he_init", "relu", deep), ("ex1", "tanh", deep))
-    selu_tanh = find(comparisons, ("cure_selu", "selu", deep), ("ex1", "tanh", deep))
+    mean_tanh = _stat(activations, GRID, "tanh", deep, "a_mean", "final")
+    mean_sig = _stat(activations, GRID, "sigmoid", deep, "a_mean", "final")
+    he_tanh = find(comparisons, (HE_CURE, "relu", deep), (GRID, "tanh", deep))
+    selu_tanh = find(comparisons, (SELU_CURE, "selu", deep), (GRID, "tanh", deep))
     centred = abs(mean_tanh) < CENTRED
     # ReLU outputs are >= 0, never zero-centred; SELU's mean is pulled to 0 but not by symmetry
     uncentred_trains = any(row is not None and row.holds for row in (he_tanh, selu_tanh))

@@ -9,7 +9,7 @@ import seaborn as sns
 from matplotlib import pyplot as plt
 
 from depthstudy import names
-from depthstudy.figures import _colors, _errorbar, chance_line, save, style
+from depthstudy.figures import activation_colors, chance_line, save, seaborn_errorbar, style
 
 
 def dead_units(glorot: pd.DataFrame, he: pd.DataFrame, out, plot: dict, title: str):
@@ -72,8 +72,8 @@ def cures_accuracy(metrics: pd.DataFrame, classes: pd.DataFrame, out, plot: dict
     panels = [names.display(a) for a in names.in_order(data.activation)]
     grid = sns.relplot(
         data, x="depth", y="test_accuracy", hue="setting", hue_order=order, style="setting", style_order=order,
-        col="panel", col_order=panels, kind="line", errorbar=_errorbar(plot), err_style="bars", markers=True,
-        dashes=False, height=3.6, aspect=0.9, palette=_colors(order, plot),
+        col="panel", col_order=panels, kind="line", errorbar=seaborn_errorbar(plot), err_style="bars", markers=True,
+        dashes=False, height=3.6, aspect=0.9, palette=activation_colors(order, plot),
     )  # fmt: skip
     grid.set_titles("{col_name}")
     grid.set_axis_labels("hidden layers", "test accuracy")

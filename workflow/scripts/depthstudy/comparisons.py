@@ -108,17 +108,20 @@ def _claim(kind: str, result: dict) -> tuple[float, bool]:
 
 def comparisons_table(
     metrics: pd.DataFrame,
-    cnn: pd.DataFrame | None,
-    report_cnn: float | None,
-    settings: dict,
     deepest: int,
+    *,
+    cnn: pd.DataFrame | None = None,
+    report_cnn: float | None = None,
+    settings: dict | None = None,
     resolution: float = 0.0,
 ) -> pd.DataFrame:
     """One row per comparison: the two means, the difference with its 95 % interval, the test, p, and
-    whether the claim holds at 95 %. ``settings`` labels each exercise in words (its init or cure);
-    ``resolution``: the accuracy's step, 1 / test images."""
+    whether the claim holds at 95 %. ``deepest``: the depth where the report's networks and the cures
+    are compared; ``cnn`` and ``report_cnn``: the CNN's seeds and the report's CNN accuracy, for the
+    CNN's row (none without them); ``settings`` labels each exercise in words (its init or cure; its
+    name without); ``resolution``: the accuracy's step, 1 / test images."""
     rows = []
-    for plan in planned(metrics, settings, deepest):
+    for plan in planned(metrics, settings or {}, deepest):
         a, b = _accuracies(metrics, *plan["a"]), _accuracies(metrics, *plan["b"])
         if min(len(a), len(b)) < 2:
             continue
@@ -219,7 +222,9 @@ def stable_comparisons(
 
     def on(chosen, with_cnn):
         sel = metrics[metrics.seed.isin(chosen)]
-        return comparisons_table(sel, cnn if with_cnn else None, report_cnn, settings, deepest, resolution)
+        return comparisons_table(
+            sel, deepest, cnn=cnn if with_cnn else None, report_cnn=report_cnn, settings=settings, resolution=resolution
+        )
 
     table = on(seeds, True)
     if not seeds_b:

@@ -35,7 +35,7 @@ def save(fig, path, plot: dict) -> None:
     plt.close(fig)
 
 
-def _errorbar(plot: dict):
+def seaborn_errorbar(plot: dict):
     """Seaborn's errorbar for plot.errorbar: "sd", or Student's t interval of the mean (seaborn's own
     ("ci", 95) bootstraps, which over 3 seeds gives too narrow an interval)."""
     if plot.get("errorbar", "sd") == "sd":
@@ -43,7 +43,7 @@ def _errorbar(plot: dict):
     return lambda values: stats.mean_ci(values)[1:] if len(values) > 1 else (values.mean(), values.mean())
 
 
-def _colors(activations, plot) -> dict:
+def activation_colors(activations, plot) -> dict:
     return dict(zip(activations, sns.color_palette(plot.get("palette"), len(activations)), strict=True))
 
 
@@ -94,7 +94,7 @@ def accuracy_by_depth(
     values as crosses."""
     style(plot)
     acts = names.in_order(metrics.activation)
-    colors = _colors(acts, plot)
+    colors = activation_colors(acts, plot)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ok = metrics[~metrics.diverged.astype(bool)]
     if reference is not None:
@@ -107,7 +107,7 @@ def accuracy_by_depth(
     ok, palette = displayed(ok, colors)
     sns.lineplot(
         ok, x="depth", y="test_accuracy", hue="activation", hue_order=list(palette), palette=palette,
-        errorbar=_errorbar(plot), marker="o", err_style="bars", ax=ax,
+        errorbar=seaborn_errorbar(plot), marker="o", err_style="bars", ax=ax,
     )  # fmt: skip
     if reference is not None and not reference.empty:
         for act, group in reference.groupby("activation"):
@@ -127,10 +127,10 @@ def accuracy_by_depth(
 def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
     """Training loss per epoch, one panel per depth, one line per activation (band over seeds)."""
     style(plot)
-    history, palette = displayed(history, _colors(names.in_order(history.activation), plot))
+    history, palette = displayed(history, activation_colors(names.in_order(history.activation), plot))
     grid = sns.relplot(
         history, x="epoch", y="loss", hue="activation", hue_order=list(palette), col="depth", kind="line",
-        errorbar=_errorbar(plot), marker="o", height=3.5, aspect=1.1, palette=palette,
+        errorbar=seaborn_errorbar(plot), marker="o", height=3.5, aspect=1.1, palette=palette,
     )  # fmt: skip
     grid.set_titles("{col_name} hidden layers")
     grid.set_axis_labels("epoch", "training loss")
@@ -173,7 +173,7 @@ def max_gradient_row(axes, gradients: pd.DataFrame, quantities, colors: dict) ->
 def gradient_profile(gradients: pd.DataFrame, out, plot: dict, title: str, quantities=("weight_grad",)):
     """The report's 1.C plot: max gradient per layer (``max_gradient_row``)."""
     style(plot)
-    colors = _colors(names.in_order(gradients.activation), plot)
+    colors = activation_colors(names.in_order(gradients.activation), plot)
     fig, axes = plt.subplots(1, len(quantities), figsize=(6.5 * len(quantities), 4.5), squeeze=False)
     max_gradient_row(axes[0], gradients, quantities, colors)
     fig.suptitle(title)
@@ -243,7 +243,7 @@ def cnn_curves(history: pd.DataFrame, out, plot: dict, title: str):
             if col in history:
                 long.append(history[["seed", "epoch"]].assign(metric=metric, split=split, value=history[col]))
     grid = sns.relplot(
-        pd.concat(long), x="epoch", y="value", hue="split", col="metric", kind="line", errorbar=_errorbar(plot),
+        pd.concat(long), x="epoch", y="value", hue="split", col="metric", kind="line", errorbar=seaborn_errorbar(plot),
         marker="o", facet_kws={"sharey": False}, height=3.8, aspect=1.2,
     )  # fmt: skip
     grid.set_titles("{col_name}")

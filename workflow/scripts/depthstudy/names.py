@@ -14,6 +14,12 @@ from depthstudy.resources import workflow_value
 RESOURCES = (("schemas/config.schema.yaml", "$defs", "activation", "enum"),)
 ACTIVATIONS: list[str] = workflow_value(*RESOURCES[0])
 
+# The exercises that the schema requires, by what the study does with them: the report's grid
+# (1.B/1.C), its untrained and trained LeCun nets (1.D), and the two cures that claims.md reads. The
+# CNN's results are named like an exercise.
+GRID, UNTRAINED, LECUN, HE_CURE, SELU_CURE = "ex1", "ex1d", "ex1d_trained", "cure_he_init", "cure_selu"
+CNN = "ex3"
+
 # How tables and figures write an activation where its config name is not how a reader knows it.
 DISPLAY = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU", "elu": "ELU",
            "leaky_relu": "Leaky ReLU"}  # fmt: skip

@@ -30,7 +30,7 @@ PREFACTORS = np.round(np.arange(0.5, 20.0001, 0.05), 2)  # the n tried in L < n 
 CITATION = "Schoenholz, Gilmer, Ganguli & Sohl-Dickstein 2017, Deep Information Propagation (ICLR), Figs. 5-6"
 
 
-def depth_scales(activation: str, sigma_w2s, sigma_b2: float) -> pd.DataFrame:
+def depth_scales_by_sigma_w2(activation: str, sigma_w2s, sigma_b2: float) -> pd.DataFrame:
     rows = [theory.scales(activation, float(s), sigma_b2) for s in sigma_w2s]
     return pd.DataFrame(rows)[["sigma_w2", "q_star", "chi_1", "c_star", "xi_c", "xi_grad", "decided_by"]]
 
@@ -46,7 +46,7 @@ def cells(nets: pd.DataFrame, activation: str, sigma_b2: float, threshold: float
         rows.append(dict(sigma_w2=sigma_w2, depth=depth, step=step, seeds=len(group), train_accuracy=mean,
                          ci_lower=lower, ci_upper=upper))  # fmt: skip
     out = pd.DataFrame(rows)
-    out = out.merge(depth_scales(activation, sorted(out.sigma_w2.unique()), sigma_b2), on="sigma_w2")
+    out = out.merge(depth_scales_by_sigma_w2(activation, sorted(out.sigma_w2.unique()), sigma_b2), on="sigma_w2")
     out["test_accuracy"] = test.reindex(pd.MultiIndex.from_frame(out[["sigma_w2", "depth"]])).to_numpy()
     out["rule_depth"] = RULE_XI * out.xi_c
     out["predicted"] = out.depth < out.rule_depth
@@ -149,7 +149,9 @@ def reproduction(table: pd.DataFrame, summary_frame: pd.DataFrame, critical: flo
     ]  # fmt: skip
 
 
-def markdown(table: pd.DataFrame, summary_frame: pd.DataFrame, settings: dict, dataset: str, critical: float) -> str:
+def phase_markdown(
+    table: pd.DataFrame, summary_frame: pd.DataFrame, settings: dict, dataset: str, critical: float
+) -> str:
     """phase_trainability.md: the setup, the verdicts, the summary per snapshot, the deepest trainable
     depth per sigma_w^2, and every cell."""
     checks = reproduction(table, summary_frame, critical)

@@ -13,13 +13,9 @@ import re
 
 import jsonschema
 
+from depthstudy.names import GRID, HE_CURE, LECUN, SELU_CURE, UNTRAINED
 from depthstudy.resources import workflow_value
 
-# The required exercises, by what the study does with them: the report's grid (1.B/1.C), its
-# untrained and trained LeCun nets (1.D), and the two cures that claims.md reads. The schema requires
-# each of them; the CNN's results folder is named like an exercise.
-GRID, UNTRAINED, LECUN, HE_CURE, SELU_CURE = "ex1", "ex1d", "ex1d_trained", "cure_he_init", "cure_selu"
-CNN = "ex3"
 # The report's names for the tables of its exercises; any other exercise gets {exercise}_test_metrics.
 REPORT_TABLE_NAMES = {GRID: "ex1b_test_metrics", UNTRAINED: "ex1d_untrained_metrics", LECUN: "ex1d_trained_metrics"}
 # The folders in (or as) results/ that are not exercises: the CNN's, the stages', the other data

@@ -11,7 +11,7 @@ from matplotlib import pyplot as plt
 
 from depthstudy import names, theory
 from depthstudy import phase_diagram as phase
-from depthstudy.figures import _colors, max_gradient_row, save, style
+from depthstudy.figures import activation_colors, max_gradient_row, save, style
 from depthstudy.theory_vs_measured import relative_to_last
 
 RMS = {
@@ -59,7 +59,7 @@ def theory_rows(axes, gradients, theory, exercise, quantities, colors) -> None:
 def theory_profile(gradients: pd.DataFrame, theory: pd.DataFrame, out, plot: dict, title: str, exercise: str):
     """Epoch-0 rms of ∂L/∂W and ∂L/∂z per hidden layer against the mean-field prediction."""
     style(plot)
-    colors = _colors(names.in_order(gradients.activation), plot)
+    colors = activation_colors(names.in_order(gradients.activation), plot)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     theory_rows(axes, gradients, theory, exercise, ("weight_grad", "activation_grad"), colors)
     fig.suptitle(title)
@@ -135,7 +135,7 @@ def gradient_profile_with_theory(
     """Above, the max gradient per layer (``max_gradient_row``); below, the epoch-0 rms per layer
     against the prediction for ``exercise`` (``theory_rows``)."""
     style(plot)
-    colors = _colors(names.in_order(gradients.activation), plot)
+    colors = activation_colors(names.in_order(gradients.activation), plot)
     fig, axes = plt.subplots(2, len(quantities), figsize=(6.5 * len(quantities), 9), squeeze=False)
     max_gradient_row(axes[0], gradients, quantities, colors)
     theory_rows(axes[1], gradients, theory, exercise, quantities, colors)
@@ -152,7 +152,7 @@ def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, t
     sigmas = np.sort(cells.sigma_w2.unique())
     depths = np.sort(cells.depth.unique())
     fine = np.linspace(sigmas.min(), sigmas.max(), 200)
-    xi = phase.depth_scales(activation, fine, sigma_b2).xi_c.to_numpy()
+    xi = phase.depth_scales_by_sigma_w2(activation, fine, sigma_b2).xi_c.to_numpy()
     critical = theory.critical_sigma_w2(activation, sigma_b2)
     fig, axes = plt.subplots(1, len(steps), figsize=(4.6 * len(steps), 4.4), sharey=True, squeeze=False)
     edges = lambda v: np.concatenate([[v[0] - (v[1] - v[0]) / 2], (v[1:] + v[:-1]) / 2, [v[-1] + (v[-1] - v[-2]) / 2]])  # noqa: E731

@@ -137,7 +137,7 @@ NUMBERS = ("dz_predicted", "dz_measured", "dz_error", "signal_predicted", "signa
            "dw_predicted", "dw_measured")  # fmt: skip
 
 
-def markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
+def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
     agree = int((frame.verdict == "agrees").sum())
     lines = [
         f"# Mean-field theory against the measurements on {dataset}",
