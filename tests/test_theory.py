@@ -116,30 +116,59 @@ def test_relu_correlations_never_settle_without_biases(s_w2):
         for c in (0.0, 0.3, 0.9):
             arccos = (math.sqrt(1 - c * c) + (math.pi - math.acos(c)) * c) / math.pi  # Cho & Saul 2009
             assert theory.c_map("relu", s_w2, 0.0, q, c) == pytest.approx(arccos, abs=1e-10)
-    if s_w2 <= 2:  # beyond 2, q grows without bound
-        assert math.isinf(theory.scales("relu", s_w2)["xi_c"])
+    # at 2 every q is fixed and correlations never settle; below 2 q -> 0 and above it q grows without
+    # bound, and there is no fixed point to read xi_c at
+    relu = theory.scales("relu", s_w2)
+    assert math.isinf(relu["xi_c"]) if s_w2 == 2 else (math.isnan(relu["xi_c"]) and relu["regime"] != "fixed point")
 
 
-def test_relu_with_glorot_fails_on_vanishing_gradients_not_correlations():
+def test_relu_with_glorot_loses_half_its_gradient_per_layer_of_its_own():
     glorot = theory.depth_scales("relu", "glorot_uniform", 128)
     s_w2 = 128 * keras_variance("glorot_uniform", 128, 128)  # 1
+    # q -> 0: no fixed point to read at; chi is 1/2 at every q, so over its own layers xi_grad = 1 / ln 2
+    assert glorot["q_star"] == 0 and glorot["regime"] == "no fixed point: q → 0"
+    assert math.isnan(glorot["xi_grad"]) and glorot["decided_by"] == theory.OWN_LAYERS
     assert glorot["chi_1"] == pytest.approx(s_w2 * expect(lambda x: PHI["relu"][1](x) ** 2, 1.0), rel=1e-9)
-    assert glorot["xi_grad"] == pytest.approx(1 / math.log(2), rel=1e-9)  # chi = 1/2 per layer
-    assert math.isinf(glorot["xi_c"]) and glorot["decided_by"] == "xi_grad"
-    assert 5 < glorot["trainable_depth"] < 20  # the report: trains at 5 layers, collapses at 20 and 40
-    he = theory.depth_scales("relu", "he_normal", 128)
+    for depth in (5, 20, 40):
+        own = theory.own_layers(theory.gradient_growth("relu", s_w2, 0.2, depth), depth)
+        assert own["grad_growth"] == pytest.approx(0.5 ** (depth - 1), rel=1e-9)
+        assert own["xi_grad"] == pytest.approx(1 / math.log(2), rel=1e-9)
+        assert 5 < own["trainable_depth"] < 20  # the report: trains at 5 layers, collapses at 20 and 40
+    he = theory.depth_scales("relu", "he_normal", 128)  # every q is a fixed point
+    assert he["regime"] == "fixed point"
     assert he["chi_1"] == pytest.approx(1.0, abs=1e-9) and math.isinf(he["trainable_depth"])
-    tanh = theory.depth_scales("tanh", "glorot_uniform", 128)
-    assert tanh["q_star"] == 0 and math.isinf(tanh["xi_grad"]) and math.isinf(tanh["trainable_depth"])
 
 
-def test_a_variance_map_without_fixed_point_gives_no_correlation_scale():
+def test_a_variance_map_without_fixed_point_is_read_over_the_nets_own_layers():
     elu = theory.depth_scales("elu", "he_uniform", 128)  # q_{l+1} > q_l for every q
-    phi, _ = PHI["elu"]
+    phi, dphi = PHI["elu"]
     for q in (1.0, 100.0, 1e4):
         assert 2.0 * expect(lambda x: phi(x) ** 2, q) > q
-    assert math.isinf(elu["q_star"]) and "grows without bound" in elu["note"]
-    assert math.isnan(elu["xi_c"]) and math.isnan(elu["c_star"]) and math.isnan(elu["trainable_depth"])
+    assert math.isinf(elu["q_star"]) and elu["regime"] == "no fixed point: q grows without bound"
+    assert math.isnan(elu["chi_1"]) and math.isnan(elu["xi_grad"]) and math.isnan(elu["xi_c"])
+    assert math.isnan(elu["trainable_depth"]) and elu["decided_by"] == theory.OWN_LAYERS
+    # the direct product: iterate q by adaptive quadrature, multiply chi layer by layer
+    q, product, chis = 0.26, 1.0, []
+    for _ in range(39):
+        chis.append(2.0 * expect(lambda x: dphi(x) ** 2, q))
+        product *= chis[-1]
+        q = 2.0 * expect(lambda x: phi(x) ** 2, q)
+    growth = theory.gradient_growth("elu", 2.0, 0.26, 40)
+    assert growth == pytest.approx(product, rel=1e-8)
+    assert 1.5 < chis[0] and chis[-1] < 1.1 and 300 < growth < 1000  # far from chi(1e4)^39 = 1.17
+    assert 2.0 * expect(lambda x: dphi(x) ** 2, 1e4) ** 39 < 1.3
+    own = theory.own_layers(growth, 40)
+    assert own["xi_grad"] == pytest.approx(39 / math.log(product), rel=1e-8)
+    assert math.isnan(own["trainable_depth"]) and own["decided_by"].startswith("none: gradients grow")
+    # the same rule for the marginal cases that shrink towards q = 0: tanh and ELU under Glorot
+    for name in ("tanh", "elu"):
+        scales = theory.scales(name, 1.0)
+        assert scales["q_star"] == 0 and math.isnan(scales["xi_grad"]) and scales["decided_by"] == theory.OWN_LAYERS
+        q, product, (f, df) = 0.26, 1.0, PHI[name]
+        for _ in range(39):
+            product *= expect(lambda x, df=df: df(x) ** 2, q)
+            q = expect(lambda x, f=f: f(x) ** 2, q)
+        assert theory.gradient_growth(name, 1.0, 0.26, 40) == pytest.approx(product, rel=1e-8) and product < 1
 
 
 def test_sigmoid_loses_most_of_its_gradient_per_layer():

@@ -26,6 +26,8 @@ xi_grad = 1 / |ln chi_1| layers. Two inputs' correlation c follows the c-map to 
 point c* (1 in the ordered phase, chi_1 < 1; below 1 in the chaotic phase) over xi_c = -1 / ln of
 the c-map's slope at c*. Networks train up to about 6 xi_c layers (Schoenholz et al.), and not past
 the depth where vanishing gradients (xi_grad) stop them. chi_1 = 1 is the order-to-chaos boundary.
+A net whose variance map has no positive, finite fixed point never reaches one: its scales are read
+over its own layers instead (``NO_FIXED_POINT``, ``gradient_growth``, ``own_layers``).
 
 Gaussian expectations are Gauss-Legendre rules split where phi and phi' have their kinks and jumps,
 so that ReLU, ELU and SELU are integrated as accurately as tanh. numpy and scipy only, so that the
@@ -264,11 +266,69 @@ def _scale(x: float) -> float:
 
 
 def _chi_1(activation: str, s_w2: float, s_b2: float) -> tuple[float, float, float]:
-    """(q*, the q that chi_1 is read at, chi_1). Where q grows without bound, chi is read at a large q
-    (ReLU's does not depend on q; ELU's tends to sigma_w^2 / 2)."""
+    """(q*, the q that chi_1 is read at, chi_1): chi at the fixed point, or at its limit q -> 0 where
+    the signal vanishes (chi(0) = sigma_w^2 phi'(0)^2, which fixes the order-to-chaos boundary at
+    sigma_b^2 = 0). Where q grows without bound there is no fixed point to read it at: NaN."""
     q_star = fixed_point(activation, s_w2, s_b2)
-    q_at = 1e4 if math.isinf(q_star) else max(q_star, Q_SMALL)
+    if math.isinf(q_star):
+        return q_star, math.nan, math.nan
+    q_at = max(q_star, Q_SMALL)
     return q_star, q_at, float(chi(activation, s_w2, q_at))
+
+
+# The one rule for the nets whose variance map has no positive, finite fixed point: q_l -> 0 (tanh,
+# ELU and ReLU with Glorot at sigma_b^2 = 0) or q_l grows without bound (ELU with He). Such a net
+# never reaches the point where chi_1 and the c-map's slope would be read: its q after L layers
+# still depends on L and on its inputs (tanh's q decays as a power of l, ELU's grows through q's
+# where chi runs from 1.5 to 1.1). So nothing is read at a fixed point; the gradient's growth is the
+# product of chi along the net's own q trajectory (``gradient_growth``), and xi_grad is the depth over
+# which that product changes by e, per layer of the net (``own_layers``).
+NO_FIXED_POINT = {0.0: "no fixed point: q → 0", math.inf: "no fixed point: q grows without bound"}
+OWN_LAYERS = "its own layers"  # decided_by / read_at of a net read by that rule
+
+
+def regime(q_star: float) -> str:
+    """Where a net's depth scales are read: "fixed point" (0 < q* < inf), or the rule's words."""
+    return NO_FIXED_POINT.get(q_star, "fixed point")
+
+
+def trajectory(activation: str, s_w2: float, q1, depth: int, s_b2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(q_l, chi(q_l)) for l = 1..depth of a net whose first layer has second moment ``q1`` (one
+    value, or one per input: then each array has a column per input)."""
+    q = np.asarray(q1, dtype=float)
+    qs, chis = [], []
+    for _ in range(depth):
+        qs.append(q)
+        chis.append(chi(activation, s_w2, q))
+        q = q_map(activation, s_w2, q, s_b2)
+    return np.array(qs), np.array(chis)
+
+
+def gradient_growth(activation: str, s_w2: float, q1, depth: int, s_b2: float = 0.0) -> np.ndarray:
+    """E[(dL/dz_1)^2] / E[(dL/dz_depth)^2] = prod_{l=1}^{depth-1} chi(q_l) along the net's own q
+    trajectory from ``q1``: how much the gradient grows (> 1) or shrinks over its layers, going back."""
+    _, chis = trajectory(activation, s_w2, q1, depth, s_b2)
+    return np.prod(chis[:-1], axis=0)
+
+
+def own_layers(growth: float, depth: int) -> dict:
+    """Depth scales of a net without a fixed point, from its gradient growth over its own ``depth``
+    layers: xi_grad = (depth - 1) / |ln growth|, the layers over which the gradient changes by e on
+    average along the net; where it shrinks, trainable_depth = 6 xi_grad (where it grows, the theory
+    names no trainable depth). xi_c is read at a fixed point only: NaN."""
+    layers = depth - 1
+    if layers < 1 or not np.isfinite(growth) or growth <= 0:
+        xi_grad = math.nan
+    else:
+        xi_grad = math.inf if abs(math.log(growth)) < 1e-9 * layers else layers / abs(math.log(growth))
+    shrinks = np.isfinite(growth) and growth < 1
+    return dict(
+        grad_growth=float(growth),
+        xi_grad=xi_grad,
+        xi_c=math.nan,
+        trainable_depth=TRAINABLE_XI * xi_grad if shrinks else math.nan,
+        decided_by=f"ξ∇ over {OWN_LAYERS}" if shrinks else f"none: gradients grow over {OWN_LAYERS}",
+    )
 
 
 def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
@@ -279,21 +339,24 @@ def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
     - chi_1 = chi(q*): gradients change by chi_1 per layer, over xi_grad = 1 / |ln chi_1| layers;
     - c*: the c-map's stable fixed point, 1 in the ordered phase (chi_1 <= 1), below 1 in the chaotic;
     - xi_c = -1 / ln(c-map slope at c*): the depth over which two inputs' correlation settles;
-    - trainable_depth = 6 min(xi_c, xi_grad where gradients vanish), and ``decided_by``: which scale.
+    - trainable_depth = 6 min(xi_c, xi_grad where gradients vanish), and ``decided_by``: which scale;
+    - regime: "fixed point", or which way q goes where the map has no positive, finite fixed point.
 
-    Where q* = 0 the signal shrinks to where phi is linear (tanh, ELU) or stays homogeneous (ReLU),
-    and there the normalised c-map has slope 1 at c = 1: xi_c = inf (correlations never settle), so
-    only vanishing gradients limit depth. ReLU at sigma_b^2 = 0 is the same at every sigma_w^2: its
-    c-map does not depend on the weights' scale. Where q grows without bound there is no xi_c.
+    Without such a fixed point (q* = 0 or inf) nothing is read at q*: chi_1 is only the limit that
+    the net approaches (NaN where q grows without bound), and xi_grad, xi_c, c* and the trainable
+    depth are NaN, with decided_by "its own layers": each net's gradient growth over its own depth
+    (``gradient_growth``, ``own_layers``) takes their place. That is one rule for tanh, ELU and ReLU
+    at sigma_b^2 = 0, whose signal shrinks towards q = 0 without reaching it, and for ELU with He.
     """
     q_star, q_at, chi1 = _chi_1(activation, s_w2, s_b2)
-    unbounded = math.isinf(q_star)
-    note = ""
-    if unbounded:
-        c_star, slope, note = math.nan, math.nan, "q grows without bound: no fixed point, no ξc"
-    elif q_star == 0.0 or c_map_slope(activation, s_w2, s_b2, q_at, 1.0) <= 1.0 + 1e-9:
+    place = regime(q_star)
+    if place != "fixed point":
+        return dict(sigma_w2=s_w2, sigma_b2=s_b2, q_star=q_star, chi_1=chi1, c_star=math.nan, xi_grad=math.nan,
+                    xi_c=math.nan, trainable_depth=math.nan, decided_by=OWN_LAYERS, regime=place,
+                    note=f"{place}: read over each net's own layers")  # fmt: skip
+    if c_map_slope(activation, s_w2, s_b2, q_at, 1.0) <= 1.0 + 1e-9:
         c_star = 1.0  # ordered (or marginal): two inputs end up equal
-        slope = 1.0 if q_star == 0.0 else c_map_slope(activation, s_w2, s_b2, q_at, 1.0)
+        slope = c_map_slope(activation, s_w2, s_b2, q_at, 1.0)
     else:  # chaotic: c* below 1 is where c_map(c) - c changes sign (it is >= 0 at c = 0)
         gap = lambda c: c_map(activation, s_w2, s_b2, q_at, c) - c  # noqa: E731
         top = 1.0 - 1e-7
@@ -302,9 +365,7 @@ def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
     xi_c = _scale(slope)
     xi_grad = _scale(chi1)
     limits = {"xi_c": xi_c, "xi_grad": xi_grad if chi1 < 1 else math.inf}
-    if unbounded:
-        depth, decided = math.nan, "no fixed point"
-    elif math.isinf(limits["xi_c"]) and math.isinf(limits["xi_grad"]):
+    if math.isinf(limits["xi_c"]) and math.isinf(limits["xi_grad"]):
         depth, decided = math.inf, "neither (critical)"
     else:
         shortest = min(limits.values())
@@ -321,7 +382,8 @@ def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
         xi_c=xi_c,
         trainable_depth=depth,
         decided_by=decided,
-        note=note,
+        regime=place,
+        note="",
     )
 
 
