@@ -146,8 +146,10 @@ def gradient_profile_with_theory(
 
 def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, title: str, activation: str,
            sigma_b2: float, threshold: float):  # fmt: skip
-    """One heatmap of training accuracy over (sigma_w^2, depth) per snapshot, with 6 xi_c (solid),
-    the fitted n xi_c (dashed) and the critical sigma_w^2 (dotted), as in the paper's Fig. 5."""
+    """One heatmap of P(train), the share of a cell's seeds whose training accuracy is above
+    ``threshold``, over (sigma_w^2, depth) per snapshot, with 6 xi_c (solid), the fitted n xi_c
+    (dashed, where its maximisers form one interval) and the critical sigma_w^2 (dotted), as in the
+    paper's Fig. 5; each cell is labelled with its mean training accuracy."""
     steps = sorted(cells.step.unique())
     sigmas = np.sort(cells.sigma_w2.unique())
     depths = np.sort(cells.depth.unique())
@@ -157,9 +159,13 @@ def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, t
     fig, axes = plt.subplots(1, len(steps), figsize=(4.6 * len(steps), 4.4), sharey=True, squeeze=False)
     edges = lambda v: np.concatenate([[v[0] - (v[1] - v[0]) / 2], (v[1:] + v[:-1]) / 2, [v[-1] + (v[-1] - v[-2]) / 2]])  # noqa: E731
     for ax, step in zip(axes[0], steps, strict=True):
-        grid = cells[cells.step == step].pivot(index="depth", columns="sigma_w2", values="train_accuracy")
-        grid = grid.reindex(index=depths, columns=sigmas)
+        at = cells[cells.step == step]
+        grid = at.pivot(index="depth", columns="sigma_w2", values="p_train").reindex(index=depths, columns=sigmas)
         mesh = ax.pcolormesh(edges(sigmas), edges(depths), grid.to_numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+        # the edges are midpoints between grid values, so a label at its value lies inside its cell
+        for r in at.itertuples():
+            ax.text(r.sigma_w2, r.depth, f"{r.train_accuracy:.2f}", ha="center", va="center", fontsize=5,
+                    color="black" if r.p_train > 0.6 else "white")  # fmt: skip
         n = float(summary.set_index("step").fitted_n[step])
         ax.plot(fine, phase.RULE_XI * xi, color="white", lw=2.2, label=f"L = {phase.RULE_XI:g} ξc (theory)")
         if n == n:
@@ -167,13 +173,11 @@ def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, t
             ax.text(0.97, 0.97, f"n = {n:.2f}", transform=ax.transAxes, ha="right", va="top", color="orange",
                     fontsize="small", bbox=dict(facecolor="black", alpha=0.5, lw=0))  # fmt: skip
         ax.axvline(critical, color="red", lw=1.2, ls=":", label=f"critical σw² = {critical:.3f}")
-        trains = cells[(cells.step == step) & cells.trains]
-        ax.scatter(trains.sigma_w2, trains.depth, s=6, color="white", marker="o", lw=0,
-                   label=f"trains (accuracy > {threshold})")  # fmt: skip
         ax.set(title=f"after {step} SGD steps", xlabel="σw²", ylim=(edges(depths)[0], edges(depths)[-1]))
         ax.set_xlim(edges(sigmas)[0], edges(sigmas)[-1])
     axes[0][0].set_ylabel("hidden layers L")
-    fig.colorbar(mesh, ax=axes[0].tolist(), label="training accuracy", fraction=0.025, pad=0.02)
+    fig.colorbar(mesh, ax=axes[0].tolist(), label=f"P(train): share of seeds above {threshold}", fraction=0.025,
+                 pad=0.02)  # fmt: skip
     legend = {}
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
