@@ -75,6 +75,16 @@ def chance(classes: pd.DataFrame) -> tuple[float, str]:
     return share, f"always {name} ({share:.4f})"
 
 
+def epoch_ticks(ax, epochs: pd.Series) -> None:
+    """Whole epochs on the x axis: each of a few, else as many as fit (one or two epochs would
+    otherwise get fractional ticks)."""
+    epochs = sorted(epochs.unique())
+    if len(epochs) <= 12:
+        ax.set_xticks(epochs)
+    else:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
+
 def _layer_ticks(ax, n_layers: int) -> None:
     # every fifth layer, but none crowding the output's tick
     ticks = sorted({1, *(t for t in range(5, n_layers, 5) if n_layers - t > 2), n_layers})
@@ -135,8 +145,8 @@ def learning_curves(history: pd.DataFrame, out, plot: dict, title: str):
     grid.set_titles("{col_name} hidden layers")
     grid.set_axis_labels("epoch", "training loss")
     grid.legend.set_title(None)
-    for ax in grid.axes.flat:  # epochs are whole numbers, also when there are only two
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    for ax in grid.axes.flat:
+        epoch_ticks(ax, history.epoch)
     grid.figure.suptitle(title, y=1.04)
     save(grid.figure, out, plot)
 
@@ -248,6 +258,6 @@ def cnn_curves(history: pd.DataFrame, out, plot: dict, title: str):
     )  # fmt: skip
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        epoch_ticks(ax, history.epoch)
     grid.figure.suptitle(title, y=1.04)
     save(grid.figure, out, plot)
