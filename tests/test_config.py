@@ -122,3 +122,68 @@ def test_target_outside_the_grid_is_an_error_not_a_training_run(tmp_path):
     assert "lecun is not in exercises.ex1.activations" in proc.stdout
     proc = snakemake(work, "-n", "--cores", "1", "results/figures/ex1c_max_gradient_depth7.png", check=False)
     assert proc.returncode != 0 and "7 is not in exercises.ex1.depths" in proc.stdout
+
+
+# Snakemake's own notices that may come before an error
+NOTICES = ("Config file ", "Using workflow specific profile")
+
+
+@pytest.mark.parametrize(
+    "overlay, args, first, also",
+    [
+        (None, ["--config", "date_dir=/data"], "date_dir in --config: not a key of the top level", "'data_dir'?"),
+        (
+            {"exercises": {"ex1": {"activations": ["relu", "tanh", "sigmiod"], "depths": [2]}}},
+            [],
+            "exercises.ex1.activations.2 in mine.yaml: 'sigmiod' is not one of",
+            "'sigmoid'?",
+        ),
+        ({"training": {"widht": 16}}, [], "training.widht in mine.yaml: not a key of training", "'width'?"),
+        ({"plot": {"dpi": 0}}, [], "plot.dpi in mine.yaml: 0 is less than the minimum", None),
+    ],
+)
+def test_a_config_error_fits_on_a_screen_and_its_first_line_names_the_key_and_file(
+    tmp_path, overlay, args, first, also
+):
+    work = copy_workflow(tmp_path)
+    if overlay:
+        (work / "mine.yaml").write_text(yaml.safe_dump(overlay))
+        args = ["--configfile", "mine.yaml", *args]
+    proc = snakemake(work, "-n", "--cores", "1", *args, check=False)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode != 0 and len(lines) <= 15, proc.stdout
+    error = [line for line in lines if not line.startswith(NOTICES)]
+    assert error[0].startswith(first), proc.stdout
+    assert also is None or f"did you mean {also}" in error[0]
+    # no dump of the config or the schema
+    assert "'exercises':" not in proc.stdout and "description" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        # a misspelt exercise: the configured ones, and the nearest
+        (
+            "results/exx1/relu/depth6/seed0/metrics.csv",
+            "'exx1' is not an exercise of config.yaml + tests/config/smoke.yaml (did you mean 'ex1'?); "
+            "its exercises: ex1, ex1d, ex1d_trained, cure_he_init, cure_batchnorm, cure_selu",
+        ),
+        (
+            "results/ex1/tahn/depth6/seed0/metrics.csv",
+            "tahn is not in exercises.ex1.activations ['relu', 'tanh', 'sigmoid'] of config.yaml + "
+            "tests/config/smoke.yaml (did you mean 'tanh'?)",
+        ),
+        # outside the grid of the config files in use, not "add it to config.yaml"
+        (
+            "results/figures/ex1c_max_gradient_depth7.png",
+            "7 is not in exercises.ex1.depths [2, 6] of config.yaml + tests/config/smoke.yaml; add it there",
+        ),
+        ("ex1cc", "'ex1cc' is no target of this workflow (did you mean 'ex1c'?); its named targets: ex1b, ex1c,"),
+    ],
+)
+def test_a_target_outside_the_grid_names_the_config_files_and_the_nearest_name(tmp_path, target, message):
+    work = copy_workflow(tmp_path)
+    proc = snakemake(work, "-n", "--cores", "1", "--configfile", "tests/config/smoke.yaml", "--", target, check=False)
+    assert proc.returncode != 0 and "Job stats" not in proc.stdout
+    assert message in proc.stdout, proc.stdout[-2000:]
+    assert len(proc.stdout.split("Building DAG of jobs...", 1)[1].splitlines()) <= 15

@@ -178,6 +178,14 @@ def check_grid(config: dict, name: str, activation: str, depth: int, files: str 
             )
 
 
+def unknown_target(name: str, named, rules) -> None:
+    """A target that is neither a rule nor a file that a rule makes: an error naming the nearest of
+    the ``rules`` that a plain name can ask for, and listing the ``named`` targets (the study's parts)."""
+    raise ConfigError(
+        f"{name!r} is no target of this workflow{did_you_mean(name, rules)}; its named targets: {', '.join(named)}"
+    )
+
+
 def exercise_settings(config: dict, name: str) -> dict:
     """The `training` defaults overridden by the exercise block: what one job of it trains with."""
     block = config["exercises"][name]
