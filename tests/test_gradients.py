@@ -38,15 +38,20 @@ def test_two_layer_gradients_match_a_hand_computation():
         (2, "weight_grad"): a1.T @ dz2,
         (1, "activation_grad"): dz1,
         (2, "activation_grad"): dz2,
+        (1, "bias_grad"): dz1.sum(axis=0),
+        (2, "bias_grad"): dz2.sum(axis=0),
     }
-    assert len(rows) == 2 * 2 * 4  # layers x quantities x stats
+    assert len(rows) == 2 * 3 * 4  # layers x quantities x stats
     assert set(rows.layer_name) == {"hidden_1", "output"}
     assert rows.set_index(["layer", "layer_name"]).index.unique().tolist() == [(1, "hidden_1"), (2, "output")]
     for (layer, quantity), grad in expected.items():
         for stat, value in stats(grad).items():
             got = rows.query("layer == @layer and quantity == @quantity and stat == @stat").value.item()
             assert got == pytest.approx(value, rel=2e-4), (layer, quantity, stat)
-    signal = recorder.activations().set_index("stat").value
+    signal = recorder.activations().query("layer == 1").set_index("stat").value
+    logits = recorder.activations().query("layer == 2").set_index("stat").value
+    assert logits["logit_rms"] == pytest.approx(np.sqrt((z2**2).mean()), rel=2e-4)
+    assert logits["logit_std"] == pytest.approx(z2.std(), rel=2e-4)
     assert signal["z_rms"] == pytest.approx(np.sqrt((z1**2).mean()), rel=2e-4)
     assert signal["a_rms"] == pytest.approx(np.sqrt((a1**2).mean()), rel=2e-4)
     # the second moment is the mean's square plus the (population) variance
@@ -60,10 +65,12 @@ def test_one_row_per_layer_statistic_and_epoch():
     for epoch in range(3):
         recorder.record(epoch)
     grads, acts = recorder.gradients(), recorder.activations()
-    assert len(grads) == 3 * 5 * 2 * 4 and np.isfinite(grads.value).all()
+    assert len(grads) == 3 * 5 * 3 * 4 and np.isfinite(grads.value).all()
     assert grads.groupby(["epoch", "layer", "quantity", "stat"]).size().eq(1).all()
     assert sorted(grads.layer.unique()) == [1, 2, 3, 4, 5]
-    assert len(acts) == 3 * 4 * 9 and sorted(acts.layer.unique()) == [1, 2, 3, 4]
+    # hidden layers: 9 signal statistics and kernel_change; the output: the logits' two and kernel_change
+    assert len(acts) == 3 * (4 * 10 + 3) and sorted(acts.layer.unique()) == [1, 2, 3, 4, 5]
+    assert set(acts.query("layer == 5").stat) == {"logit_std", "logit_rms", "kernel_change"}
 
 
 def test_relu_layer_with_large_negative_bias_is_all_dead():

@@ -2,6 +2,8 @@
 # Holm-adjusted test, and every number of the report beside the pipeline's. Their figures are in figures.smk.
 # claims_table runs the networks' comparisons itself (the same code and family as comparisons.md, whose
 # CNN row is a question of its own), so that `claims` needs no CNN.
+# Blocks named mechanism_* test why deep ReLU + Glorot fails (depthstudy.mechanism); claims.md reads them.
+MECHANISM = [name for name in EXERCISES if name.startswith("mechanism_")]
 
 
 rule comparisons:
@@ -29,10 +31,15 @@ rule comparisons:
 rule claims_table:
     input:
         # the networks of every comparison: claims.md reads their family's Holm-adjusted tests
-        metrics=expand(rules.combine_mlp.output.metrics, exercise=[GRID, LECUN, *CURES]),
-        activations=combined("activations", GRID, DEEPEST)
-        + combined("activations", HE_CURE, DEEPEST),
-        gradients=combined("gradients", GRID, DEEPEST),
+        metrics=expand(
+            rules.combine_mlp.output.metrics,
+            exercise=[GRID, LECUN, *CURES, *MECHANISM],
+        ),
+        # the mechanism's claim reads the grid's ReLU at every depth and the rescaled net's kernels
+        activations=combined("activations", GRID, EXERCISES[GRID]["depths"])
+        + combined("activations", HE_CURE, DEEPEST)
+        + combined("activations", MECHANISM, DEEPEST),
+        gradients=combined("gradients", GRID, EXERCISES[GRID]["depths"]),
     output:
         **table_files("claims"),
     log:

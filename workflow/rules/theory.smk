@@ -2,7 +2,7 @@
 # initialisation (depthstudy.theory), and how close the probe's epoch-0 statistics come. numpy only:
 # the predictions take seconds and need no training, the comparison needs the probe statistics.
 
-# Every net of the config: its exercise's activation, initializer, BatchNorm and width.
+# Every net of the config: its exercise's activation, initializer, BatchNorm, width and input scale.
 THEORY_NETS = [
     dict(
         exercise=ex,
@@ -10,6 +10,7 @@ THEORY_NETS = [
         initializer=exercise_settings(ex)["initializer"],
         batchnorm=exercise_settings(ex)["batchnorm"],
         width=exercise_settings(ex)["width"],
+        input_scale=exercise_settings(ex).get("input_scale", 1),
         depths=EXERCISES[ex]["depths"],
     )
     for ex in EXERCISES

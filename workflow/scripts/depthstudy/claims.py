@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from depthstudy.comparisons import describe, find
+from depthstudy.mechanism import mechanism_claim
 from depthstudy.names import GRID, HE_CURE, SELU_CURE
 
 # Thresholds of the verdicts.
@@ -62,13 +63,15 @@ def _vanishing_ratio(grads: pd.DataFrame, activation: str, depth: int) -> float:
 def claims_table(
     metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame, deep: int
 ) -> pd.DataFrame:
-    """The three claims at ``deep`` layers, the deepest of the report's grid; where a verdict compares
+    """The report's three claims and the mechanism of deep ReLU's failure (depthstudy.mechanism) at
+    ``deep`` layers, the deepest of the report's grid; where a verdict compares
     networks it reads the Holm-adjusted test of ``comparisons``."""
     return pd.DataFrame(
         [
             sigmoid_claim(activations, gradients, deep),
             dying_relu_claim(activations, comparisons, deep),
             zero_centred_claim(activations, comparisons, deep),
+            mechanism_claim(metrics, activations, gradients, deep),
         ]
     )
 

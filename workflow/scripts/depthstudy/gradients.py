@@ -5,6 +5,11 @@ training epoch and never forces eager execution or per-batch callbacks.
 
 Layer numbering: 1 = first hidden layer, depth + 1 = the output layer. For each layer, z is what
 enters its nonlinearity (after BatchNorm where there is one) and a is what comes out.
+
+gradients.csv has three quantities per layer: ``weight_grad`` (dL/dW), ``bias_grad`` (dL/db) and
+``activation_grad`` (dL/dz). activations.csv has the hidden layers' signal statistics and, in a row
+of its own at the output layer, the logits' scale (``logit_std``, ``logit_rms``); every layer also
+has ``kernel_change``, how far its kernel has moved from where it was at epoch 0.
 """
 
 from __future__ import annotations
@@ -77,9 +82,11 @@ class ProbeRecorder:
         self._pass = tf.function(self._probe_pass, autograph=False)
         self.gradient_rows: list[dict] = []
         self.activation_rows: list[dict] = []
+        self._initial_kernels: list[tf.Tensor] | None = None
 
-    def _probe_pass(self, x, y):
+    def _probe_pass(self, x, y, initial_kernels):
         kernels = [dense.kernel for dense, _ in self.blocks]
+        biases = [dense.bias for dense, _ in self.blocks]
         zs, acts = [], []
         with tf.GradientTape() as tape:
             h = x
@@ -91,8 +98,19 @@ class ProbeRecorder:
                 else:
                     h = layer(h, training=False)
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, h))
-        kernel_grads, z_grads = tape.gradient(loss, (kernels, zs))
-        grads = tf.stack([tf.stack([_summaries(g) for g in kernel_grads]), tf.stack([_summaries(g) for g in z_grads])])
+        kernel_grads, bias_grads, z_grads = tape.gradient(loss, (kernels, biases, zs))
+        grads = tf.stack([tf.stack([_summaries(g) for g in gs]) for gs in (kernel_grads, z_grads, bias_grads)])
+        # How far each kernel has moved, relative to its own size: the first layers of a net whose
+        # gradients vanish towards the input stay where they started; a net that trains as a whole moves
+        # every layer. Squared in float64, as _rms is.
+        change = tf.stack(
+            [
+                tf.cast(tf.norm(tf.cast(k - k0, tf.float64)) / tf.norm(tf.cast(k0, tf.float64)), tf.float32)
+                for k, k0 in zip(kernels, initial_kernels, strict=True)
+            ]
+        )
+        logits = zs[-1]
+        output_stats = tf.stack([tf.math.reduce_std(logits), _rms(logits)])
         hidden = []
         for (dense, _), z, a in zip(self.blocks[:-1], zs[:-1], acts[:-1], strict=True):
             sat = saturated(self.activation, z, a)
@@ -113,7 +131,7 @@ class ProbeRecorder:
                 )
             )
         act_stats = tf.stack(hidden) if hidden else tf.zeros([0, len(self.ACTIVATION_STATS)])
-        return loss, grads, act_stats
+        return loss, grads, act_stats, change, output_stats
 
     ACTIVATION_STATS = (
         "z_mean",
@@ -126,15 +144,24 @@ class ProbeRecorder:
         "saturated_fraction",
         "bias_mean",
     )
+    # The output layer's row in activations.csv: the scale of the logits (std over every image and
+    # class, and rms, the second moment that depthstudy.theory predicts). Its z is not a hidden signal,
+    # so it has names of its own, which readers of the hidden layers' z_std and z_rms never pick up.
+    OUTPUT_STATS = ("logit_std", "logit_rms")
+    QUANTITIES = ("weight_grad", "activation_grad", "bias_grad")
 
     def clear(self) -> None:
         """Forget the rows recorded so far (the next net of a cell reuses the model and the pass)."""
         self.gradient_rows, self.activation_rows = [], []
 
     def record(self, epoch: int) -> float:
-        """Append this epoch's rows; returns the probe loss."""
-        loss, grads, act_stats = (t.numpy() for t in self._pass(self.x, self.y))
-        for q, quantity in enumerate(("weight_grad", "activation_grad")):
+        """Append this epoch's rows; returns the probe loss. Epoch 0 also keeps the kernels as they are
+        now, which ``kernel_change`` measures from."""
+        if epoch == 0 or self._initial_kernels is None:
+            self._initial_kernels = [tf.constant(dense.kernel.numpy()) for dense, _ in self.blocks]
+        outputs = self._pass(self.x, self.y, self._initial_kernels)
+        loss, grads, act_stats, change, output_stats = (t.numpy() for t in outputs)
+        for q, quantity in enumerate(self.QUANTITIES):
             for i, name in enumerate(self.names):
                 for s, stat in enumerate(STATS):
                     self.gradient_rows.append(
@@ -147,10 +174,15 @@ class ProbeRecorder:
                             value=float(grads[q, i, s]),
                         )
                     )
-        for i, row in enumerate(act_stats):
-            for stat, value in zip(self.ACTIVATION_STATS, row, strict=True):
+        for i, name in enumerate(self.names):
+            if i < len(act_stats):
+                values = dict(zip(self.ACTIVATION_STATS, act_stats[i], strict=True))
+            else:
+                values = dict(zip(self.OUTPUT_STATS, output_stats, strict=True))
+            values["kernel_change"] = change[i]
+            for stat, value in values.items():
                 self.activation_rows.append(
-                    dict(epoch=epoch, layer=i + 1, layer_name=self.names[i], stat=stat, value=float(value))
+                    dict(epoch=epoch, layer=i + 1, layer_name=name, stat=stat, value=float(value))
                 )
         return float(loss)
 

@@ -21,9 +21,10 @@ from depthstudy import checkpoint
 from depthstudy.data import probe_indices
 from depthstudy.gradients import ProbeRecorder
 from depthstudy.logs import CONSOLE, job_folder, job_name
-from depthstudy.models import build_cnn, build_mlp, count_params, model_summary
+from depthstudy.models import build_cnn, build_mlp, count_params, model_summary, scale_to_unit_logits
 from depthstudy.runtime import configure_tensorflow, report_devices
 from depthstudy.stream import fit_epochs, flat_pixels, image_tensor
+from depthstudy.theory import UNIT_LOGITS
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,22 @@ log = logging.getLogger(__name__)
 STEPS_PER_EXECUTION = 64
 
 
-def compile_classifier(model: keras.Model, optimizer: str, learning_rate, steps_per_execution: int = 1):
-    """Cross-entropy on integer labels, accuracy, and the named Keras optimizer."""
+def make_optimizer(optimizer: str, learning_rate, options: dict | None = None) -> keras.optimizers.Optimizer:
+    """The named Keras optimizer at ``learning_rate``; ``options`` are its other keyword arguments
+    (training.optimizer_options), Keras' defaults for the rest."""
+    options = dict(options or {})
+    try:
+        return keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate, **options}})
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"optimizer_options {options}: not accepted by the {optimizer} optimizer ({err})") from err
+
+
+def compile_classifier(
+    model: keras.Model, optimizer: str, learning_rate, steps_per_execution: int = 1, options: dict | None = None
+):
+    """Cross-entropy on integer labels, accuracy, and the named Keras optimizer (``make_optimizer``)."""
     model.compile(
-        optimizer=keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}}),
+        optimizer=make_optimizer(optimizer, learning_rate, options),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
@@ -50,8 +63,15 @@ def mlp_model(activation: str, depth: int, settings: dict, steps_per_execution: 
         width=settings["width"],
         initializer=settings["initializer"],
         batchnorm=settings["batchnorm"],
+        input_scale=settings.get("input_scale", 1),
     )
-    compile_classifier(model, settings["optimizer"], settings["learning_rate"], steps_per_execution)
+    compile_classifier(
+        model,
+        settings["optimizer"],
+        settings["learning_rate"],
+        steps_per_execution,
+        options=settings.get("optimizer_options"),
+    )
     return model
 
 
@@ -127,6 +147,9 @@ def train_mlp_cell(
                 for variable, value in zip(model.optimizer.variables, optimizer_start, strict=True):
                     variable.assign(value)
                 recorder.clear()
+            if settings.get("input_scale") == UNIT_LOGITS:
+                scale = scale_to_unit_logits(model, x_train[probe])
+                log.info("seed %d: input scaled by %.6g (logits' rms 1 on the probe batch)", seed, scale)
             recorder.record(epoch=0)
             start = time.perf_counter()
             rows, diverged = fit_epochs(

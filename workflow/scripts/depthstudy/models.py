@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
 from depthstudy.activations import get_activation
+from depthstudy.theory import UNIT_LOGITS
 
 N_CLASSES = 10
+
+
+@keras.saving.register_keras_serializable(package="depthstudy", name="InputScale")
+class InputScale(layers.Layer):
+    """Multiplies the input by one number, a non-trainable weight (so that it can be set after the
+    net is built, from a measurement of the net itself, and is saved with the model)."""
+
+    def __init__(self, scale: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_scale = float(scale)
+
+    def build(self, input_shape):
+        init = keras.initializers.Constant(self.initial_scale)
+        self.scale = self.add_weight(shape=(), initializer=init, trainable=False, name="scale")
+
+    def call(self, inputs):
+        return inputs * keras.ops.cast(self.scale, inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.initial_scale}
 
 
 def build_mlp(
@@ -17,15 +40,19 @@ def build_mlp(
     initializer: str = "glorot_uniform",
     batchnorm: bool = False,
     name: str | None = None,
+    input_scale: float | str = 1,
 ) -> keras.Sequential:
     """``depth`` hidden Dense layers of ``width`` units and a 10-way softmax, on flat 784-pixel input.
 
     Each hidden layer is Dense -> (BatchNorm) -> Activation rather than Dense(activation=...), so the
     pre-activation z is a tensor of its own and the probe can take dL/dz. The parameter count is that
-    of the plain Dense(activation=...) stack.
+    of the plain Dense(activation=...) stack. ``input_scale`` other than 1 puts an ``InputScale``
+    layer before the first Dense (``UNIT_LOGITS``: at 1 until ``scale_to_unit_logits`` sets it).
     """
     model = keras.Sequential(name=name or f"mlp_{activation}_depth{depth}")
     model.add(keras.Input(shape=(28 * 28,), name="pixels"))
+    if input_scale != 1:
+        model.add(InputScale(1.0 if input_scale == UNIT_LOGITS else input_scale, name="input_scale"))
     for i in range(1, depth + 1):
         model.add(layers.Dense(width, kernel_initializer=initializer, name=f"dense_{i}"))
         if batchnorm:
@@ -35,6 +62,26 @@ def build_mlp(
     model.add(layers.Dense(N_CLASSES, name="output"))
     model.add(layers.Activation("softmax", name="softmax"))
     return model
+
+
+def scale_to_unit_logits(model: keras.Sequential, x) -> float:
+    """Set the model's ``InputScale`` so that its logits have an rms of 1 on ``x``; returns the factor.
+
+    One global number for the whole net, measured on the net as it is: every layer's ratios (of
+    signal and of gradient, layer to layer) stay as they were, only the scale of the whole changes.
+    Exact for a net that is positively homogeneous in its input (ReLU with zero biases, as Keras
+    initialises them), whose logits scale with the input; for other nets a one-step approximation.
+    """
+    scale = model.get_layer("input_scale").scale
+    scale.assign(1.0)
+    h = keras.ops.convert_to_tensor(x)
+    for layer in model.layers[:-1]:  # up to the logits, without the softmax
+        h = layer(h, training=False)
+    rms = float(keras.ops.sqrt(keras.ops.mean(keras.ops.square(keras.ops.cast(h, "float64")))))
+    if not rms > 0 or not math.isfinite(rms):
+        raise ValueError(f"input_scale: {UNIT_LOGITS} needs logits with a finite, non-zero rms; got {rms}")
+    scale.assign(1.0 / rms)
+    return 1.0 / rms
 
 
 def build_cnn(l2: float = 5e-4, name: str = "report_cnn") -> keras.Sequential:

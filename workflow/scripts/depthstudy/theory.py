@@ -212,6 +212,25 @@ def profile(
     )
 
 
+# The output Dense keeps Keras' default init whatever the hidden layers use (models.build_mlp).
+OUTPUT_INITIALIZER = "glorot_uniform"
+# training.input_scale's value for "the pixels times the one number that gives the untrained net's
+# logits an rms of 1" (models.scale_to_unit_logits); here, where the plotting environment reads it too.
+UNIT_LOGITS = "unit_logits"
+
+
+def logit_rms(a_rms_last: float, width: int, n_classes: int = 10) -> float:
+    """Predicted rms of the logits on the probe, from the last hidden layer's predicted rms output:
+    each logit is W_out a_L with zero bias, so its second moment is width Var(W_out) E[a_L^2].
+
+    For a ReLU net under Glorot with zero biases every hidden layer halves q (sigma_w^2 = 1 on square
+    layers, E[relu(z)^2] = q / 2), so this is sqrt(2 width / (width + 10) * q_1) * 2^(-L/2), with q_1 =
+    2 |x|^2 / (784 + width) averaged over the probe images: the whole net's output shrinks as 2^(-L/2).
+    """
+    s_out = width * weight_variance(OUTPUT_INITIALIZER, width, n_classes)
+    return math.sqrt(s_out) * a_rms_last
+
+
 # q beyond which the variance map counts as growing without bound, and below which as gone to 0
 Q_LARGE, Q_SMALL = 1e8, 1e-12
 

@@ -26,6 +26,9 @@ QUANTITIES = {
     "dz": ("gradients", dict(quantity="activation_grad", stat="rms"), "dz_rel"),
     "signal": ("activations", dict(stat="z_rms"), "z_rms"),
     "dw": ("gradients", dict(quantity="weight_grad", stat="rms"), "dw_rel"),
+    # dL/db_l is the sum over the images of dL/dz_l: predicted like dL/dW, under the same assumption of
+    # equally coherent images in every layer
+    "db": ("gradients", dict(quantity="bias_grad", stat="rms"), "dz_rel"),
 }
 
 
@@ -43,12 +46,25 @@ def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame
             scales.append(keys | {"note": str(err)})
             continue
         for depth in net["depths"]:
-            p = theory.profile(net["activation"], net["initializer"], net["width"], depth, input_sq_norms,
-                               net["batchnorm"])  # fmt: skip
+            p = _scaled_profile(net, depth, np.asarray(input_sq_norms, dtype=float))
             rows.append(p.assign(**keys, depth=depth))
     profile = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[*NET, "depth", "layer"])
     profile = profile[[*NET, "depth", *[c for c in profile.columns if c not in {*NET, "depth"}]]]
     return profile, pd.DataFrame(scales)
+
+
+def _scaled_profile(net: dict, depth: int, input_sq_norms: np.ndarray) -> pd.DataFrame:
+    """theory.profile of one net, its pixels times the net's ``input_scale`` (training.input_scale):
+    a number, or unit_logits, which the net measures on itself before training and the theory takes as
+    1 / its own predicted rms of the logits, as the net does, in one step."""
+    args = (net["activation"], net["initializer"], net["width"], depth)
+    scale = net.get("input_scale", 1)
+    if scale == theory.UNIT_LOGITS:
+        p = theory.profile(*args, input_sq_norms, net["batchnorm"])
+        scale = 1.0 / theory.logit_rms(p.a_rms.iloc[-1], net["width"])
+    if scale == 1:
+        return theory.profile(*args, input_sq_norms, net["batchnorm"])
+    return theory.profile(*args, input_sq_norms * float(scale) ** 2, net["batchnorm"])
 
 
 def relative_to_last(frame: pd.DataFrame, **filters) -> pd.DataFrame:
@@ -64,6 +80,29 @@ def relative_to_last(frame: pd.DataFrame, **filters) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = sel.value.to_numpy() / last.reindex(pd.MultiIndex.from_frame(sel[job])).to_numpy()
     return sel.assign(value=np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.nan))
+
+
+def _spread(frame: pd.DataFrame, **filters) -> pd.Series:
+    """Per (exercise, activation, depth): the largest |log10(rms at a hidden layer / rms at the last
+    hidden layer)| at epoch 0, mean over seeds: 0 for a profile that is flat across the layers."""
+    rel = relative_to_last(frame, **filters)
+    keys = ["exercise", "activation", "depth"]
+    per_seed = np.log10(rel.value).abs().groupby([rel[k] for k in [*keys, "seed"]]).max()
+    return per_seed.groupby(level=keys).mean()
+
+
+def _output_scale(activations: pd.DataFrame) -> pd.Series:
+    """Per (exercise, activation, depth): mean over seeds of log10 rms of the logits at epoch 0."""
+    sel = activations[(activations.epoch == 0) & (activations.stat == "logit_rms") & (activations.value > 0)]
+    return np.log10(sel.value).groupby([sel.exercise, sel.activation, sel.depth]).mean()
+
+
+def _weight_grad_scale(gradients: pd.DataFrame) -> pd.Series:
+    """Per (exercise, activation, depth): log10 rms of dL/dW at epoch 0, its mean over the hidden
+    layers and the seeds: the scale of every layer's weight gradient at once."""
+    sel = gradients[(gradients.epoch == 0) & (gradients.quantity == "weight_grad") & (gradients.stat == "rms")]
+    sel = sel[(sel.layer <= sel.depth) & (sel.value > 0)]
+    return np.log10(sel.value).groupby([sel.exercise, sel.activation, sel.depth]).mean()
 
 
 def _measured(frame: pd.DataFrame, filters: dict) -> pd.Series:
@@ -88,6 +127,18 @@ def table(
         out[f"{name}_predicted"] = np.log10(first[column] / last[column])
         out[f"{name}_measured"] = _measured(frames[frame], filters).reindex(out.index)
         out[f"{name}_error"] = out[f"{name}_predicted"] - out[f"{name}_measured"]
+    # The scale of the whole net: the logits' rms (predicted absolutely, from the last hidden layer's
+    # signal), how flat dL/dW is across the hidden layers, and the absolute size of dL/dW.
+    dw_profile = profile.assign(value=np.log10(profile.dw_rel).abs())
+    out["dw_spread_predicted"] = dw_profile.groupby(keys).value.max().reindex(out.index)
+    out["dw_spread_measured"] = _spread(gradients, quantity="weight_grad", stat="rms").reindex(out.index)
+    out["dw_scale_measured"] = _weight_grad_scale(gradients).reindex(out.index)
+    widths = profile.groupby(keys).width.first().reindex(out.index)
+    out["output_predicted"] = np.log10(
+        [theory.logit_rms(a, w) for a, w in zip(last.a_rms.reindex(out.index), widths, strict=True)]
+    )
+    out["output_measured"] = _output_scale(activations).reindex(out.index)
+    out["output_error"] = out.output_predicted - out.output_measured
     out = out.reset_index().merge(
         scales[["exercise", "activation", "width", "xi_grad", "xi_c", "trainable_depth", "decided_by"]],
         on=["exercise", "activation"],
@@ -137,6 +188,10 @@ NUMBERS = ("dz_predicted", "dz_measured", "dz_error", "signal_predicted", "signa
            "dw_predicted", "dw_measured")  # fmt: skip
 
 
+def _pair(predicted: float, measured: float) -> str:
+    return f"{number(predicted, 2)} / {number(measured, 2)}"
+
+
 def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> str:
     agree = int((frame.verdict == "agrees").sum())
     lines = [
@@ -158,9 +213,17 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         "log10 of one net's rms, falls short of mean-field theory by β/(4 ln 10)), ± its sd over this many seeds. "
         f"*trains*: mean test accuracy ≥ {TRAINS:.0%} of the best network's here.",
         "",
+        "The scale of the whole net, shown but not judged: *∂L/∂W flat* is the largest |log10(rms ∂L/∂W at a "
+        "hidden layer / at the last hidden layer)| over the hidden layers (0: the same at every layer); "
+        "*∂L/∂W scale* is log10 rms ∂L/∂W averaged over the hidden layers (no prediction: it also depends on "
+        "how the images' gradients add up); *∂L/∂b*: the log10 ratio of layer 1 over the last hidden layer, "
+        "predicted like ∂L/∂W; *logits*: log10 rms of the output before the softmax, predicted from the last "
+        "hidden layer's signal (for ReLU under Glorot, ∝ 2^(−L/2)). Cells: predicted / measured.",
+        "",
     ]
     header = ["exercise", "activation", "init", "hidden layers", "∂L/∂z predicted", "measured", "error",
-              "signal predicted", "measured", "error", "finite width", "∂L/∂W predicted", "measured", "ξ∇", "ξc",
+              "signal predicted", "measured", "error", "finite width", "∂L/∂W predicted", "measured",
+              "∂L/∂W flat", "∂L/∂W scale", "∂L/∂b", "logits", "ξ∇", "ξc",
               "trainable (theory)", "decided by", "test accuracy", "trains", "verdict"]  # fmt: skip
     rows = []
     for _, r in frame.iterrows():
@@ -170,6 +233,8 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         finite = r.signal_finite_width
         cells.append("" if math.isnan(finite) else f"{finite:+.2f} ± {r.signal_finite_width_sd:.2f}")
         cells += [number(r[c], 2) for c in NUMBERS[6:]]
+        cells += [_pair(r.dw_spread_predicted, r.dw_spread_measured), number(r.dw_scale_measured, 2)]
+        cells += [_pair(r.db_predicted, r.db_measured), _pair(r.output_predicted, r.output_measured)]
         cells += [number(xi, 3 if xi < 10 else 1) for xi in (r.xi_grad, r.xi_c)]
         cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), number(r.test_accuracy, 3)]
         cells += [r.trains, r.verdict if r.verdict == "agrees" else f"**{r.verdict}**"]
