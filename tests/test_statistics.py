@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from depthstudy import comparisons, stats
+from depthstudy import claims, comparisons, stats
 
 COLUMNS = ["exercise", "activation", "depth", "seed", "test_loss", "test_accuracy", "diverged"]
 RESOLUTION = 1e-4  # one image of MNIST's 10,000 test images
@@ -108,7 +108,7 @@ def test_a_verdict_that_differs_between_two_seed_sets_is_undecided():
     second = frame({lecun: [0.944, 0.950, 0.940], tanh: [0.946, 0.944, 0.948],
                     tanh1: [0.95, 0.94, 0.945], relu: [0.10, 0.13, 0.11]}, seeds=(3, 4, 5))  # fmt: skip
     metrics = pd.concat([first, second], ignore_index=True)
-    table = comparisons.stable_comparisons(metrics, [0, 1, 2], [3, 4, 5], None, None, {}, 40).set_index("comparison")
+    table = comparisons.stable_comparisons(metrics, 40, [0, 1, 2], [3, 4, 5]).set_index("comparison")
     beats = table.loc["LeCun's tanh beats Tanh at 40 layers"]
     assert beats.holds and not beats.holds_b and beats.verdict == "undecided"
     tanh_relu = table.loc["Tanh beats ReLU at 40 layers"]
@@ -122,7 +122,56 @@ def test_a_verdict_that_differs_between_two_seed_sets_is_undecided():
     md = comparisons.comparisons_markdown(table.reset_index())
     assert "**undecided**" in md and "second set" in md
     # one seed set: each verdict is that set's
-    single = comparisons.stable_comparisons(first, [0, 1, 2], None, None, None, {}, 40)
+    single = comparisons.stable_comparisons(first, 40, [0, 1, 2])
     assert single.verdict.tolist() == ["holds", "holds"] and single.holds_b.isna().all()
     with pytest.raises(ValueError, match="seeds_b \\[2, 3\\] shares seeds"):
-        comparisons.stable_comparisons(metrics, [0, 1, 2], [2, 3], None, None, {}, 40)
+        comparisons.stable_comparisons(metrics, 40, [0, 1, 2], [2, 3])
+
+
+def probe_rows(exercise, activation, depth, seeds, per_layer):
+    return [
+        dict(exercise=exercise, activation=activation, depth=depth, seed=seed, epoch=epoch, layer=layer, stat=stat,
+             value=value)
+        for seed in seeds
+        for epoch in (0, 5)
+        for layer in range(1, depth + 1)
+        for stat, value in per_layer(layer).items()
+    ]  # fmt: skip
+
+
+def test_a_claim_whose_verdict_differs_between_two_seed_sets_is_undecided():
+    depth, seeds = 4, range(6)
+    activations = pd.DataFrame(
+        probe_rows("ex1", "relu", depth, seeds, lambda layer: {"dead_fraction": 0.02, "bias_mean": 0.0,
+                                                                 "a_std": 0.5**layer})
+        + probe_rows("ex1", "sigmoid", depth, seeds, lambda layer: {"saturated_fraction": 0.0, "a_mean": 0.5})
+        + probe_rows("ex1", "tanh", depth, seeds, lambda layer: {"a_mean": 0.01})
+    )  # fmt: skip
+    gradients = pd.DataFrame(
+        [dict(exercise="ex1", activation=a, depth=depth, seed=s, epoch=0, layer=layer, quantity="activation_grad",
+              stat="max_abs", value=1.0) for a in ("sigmoid", "tanh") for s in seeds for layer in range(1, depth + 2)]
+    )  # fmt: skip
+    # ReLU + He and SELU are as good as Tanh on seeds 0-2, far below it on seeds 3-5
+    groups = {("ex1", "relu"): [0.11] * 6, ("ex1", "tanh"): [0.93, 0.932, 0.934] * 2,
+              ("cure_he_init", "relu"): [0.95, 0.952, 0.954, 0.80, 0.802, 0.804],
+              ("cure_selu", "selu"): [0.96, 0.962, 0.964, 0.81, 0.812, 0.814]}  # fmt: skip
+    metrics = pd.DataFrame(
+        [
+            (ex, act, depth, seed, 0.3, acc, False)
+            for (ex, act), accs in groups.items()
+            for seed, acc in enumerate(accs)
+        ],
+        columns=COLUMNS,
+    )
+    frames = dict(metrics=metrics, activations=activations, gradients=gradients)
+    table = claims.stable_claims(frames, depth, [0, 1, 2], [3, 4, 5], resolution=RESOLUTION)
+    zero_centred = table[table.claim.str.startswith("(c)")].iloc[0]
+    assert zero_centred.verdict == "mixed" and zero_centred.verdict_b == "supported"
+    assert zero_centred.stability.startswith("undecided")
+    assert table[table.claim.str.startswith("(a)")].stability.tolist() == ["the same on both seed sets"]
+    assert (table.stability.str.startswith("undecided")).sum() == 1
+    md = claims.claims_markdown(table)
+    assert md.count("**Over two seed sets:** **undecided**") == 1
+    assert md.count("**Over two seed sets:** stable") == len(table) - 1
+    single = claims.stable_claims(frames, depth, [0, 1, 2])
+    assert (single.stability == "one seed set").all() and "Over two seed sets" not in claims.claims_markdown(single)

@@ -9,8 +9,12 @@ MECHANISM = [name for name in EXERCISES if name.startswith("mechanism_")]
 rule comparisons:
     input:
         metrics=expand(rules.combine_mlp.output.metrics, exercise=[GRID, LECUN, *CURES]),
+        # the same networks on the second seed set (config seeds_b), for each verdict's stability
+        metrics_b=seeds_b_files("metrics", [GRID, LECUN, *CURES]),
         cnn=rules.combine_cnn.output.metrics,
         reference=REFERENCE,
+        # the test images' count: the accuracy's resolution
+        data=rules.prepare_data.output.npz,
     output:
         **table_files("comparisons"),
     log:
@@ -21,6 +25,8 @@ rule comparisons:
     params:
         settings={ex: changed_settings(ex) for ex in CURES},
         deepest=DEEPEST,
+        seeds=SEEDS,
+        seeds_b=SEEDS_B,
         dataset=DATA["name"],
         report_suffix=REPORT_SUFFIX,
         code=code_hash("comparisons.py"),
@@ -40,6 +46,12 @@ rule claims_table:
         + combined("activations", HE_CURE, DEEPEST)
         + combined("activations", MECHANISM, DEEPEST),
         gradients=combined("gradients", GRID, EXERCISES[GRID]["depths"]),
+        # the same files of the second seed set (config seeds_b), for each verdict's stability
+        metrics_b=seeds_b_files("metrics", [GRID, LECUN, *CURES, *MECHANISM]),
+        activations_b=seeds_b_files("activations", [GRID])
+        + seeds_b_files("activations", [HE_CURE, *MECHANISM], DEEPEST),
+        gradients_b=seeds_b_files("gradients", [GRID]),
+        data=rules.prepare_data.output.npz,
     output:
         **table_files("claims"),
     log:
@@ -49,6 +61,8 @@ rule claims_table:
         "../../envs/plotting.yaml"
     params:
         deepest=DEEPEST,
+        seeds=SEEDS,
+        seeds_b=SEEDS_B,
         dataset=DATA["name"],
         code=code_hash("claims_table.py"),
     script:

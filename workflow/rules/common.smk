@@ -59,6 +59,12 @@ ACTIVATION_NAME = r"[a-z][a-z0-9_]*"
 
 # The MLPs' seeds, the same for every exercise: one job trains all the seeds of a grid cell.
 SEEDS = config["seeds"]
+# A second, disjoint set of seeds for the stability of the verdicts (claims.smk); [] when there is none.
+SEEDS_B = config.get("seeds_b") or []
+if set(SEEDS) & set(SEEDS_B):
+    raise ConfigError(
+        f"seeds_b {SEEDS_B} shares seeds with seeds {SEEDS} in {CONFIG_FILES}: the two sets must be disjoint"
+    )
 # A trained MLP's files, in the order its job writes them (metrics.csv last), and its folder.
 MLP_FILES = ("history", "gradients", "activations", "metrics")
 MLP_NET = "{exercise}/{activation}/depth{depth}/seed{seed}"
@@ -69,14 +75,15 @@ def mlp_file(kind):
     return results(f"{MLP_NET}/{kind}.csv")
 
 
-def mlp_cell_files(kind):
-    """One kind of per-net file of every seed of a cell: the outputs of one train_mlp job."""
+def mlp_cell_files(kind, seeds=None):
+    """One kind of per-net file of every seed of a cell (``seeds``, by default `seeds`): the outputs of
+    one training job."""
     return expand(
         mlp_file(kind),
         exercise="{exercise}",
         activation="{activation}",
         depth="{depth}",
-        seed=SEEDS,
+        seed=SEEDS if seeds is None else seeds,
     )
 
 
@@ -100,8 +107,9 @@ def cnn_recipe():
     return pipeline.cnn_recipe(config)
 
 
-def mlp_outputs(kind, exercise, depth=None):
-    """Per-job files of one kind (metrics, history, gradients, activations) of an exercise."""
+def mlp_outputs(kind, exercise, depth=None, seeds=None):
+    """Per-job files of one kind (metrics, history, gradients, activations) of an exercise, of
+    ``seeds`` (by default `seeds`)."""
     ex = pipeline.exercise(config, exercise, CONFIG_FILES)
     depths = ex["depths"] if depth is None else [depth]
     return expand(
@@ -109,8 +117,19 @@ def mlp_outputs(kind, exercise, depth=None):
         exercise=exercise,
         activation=ex["activations"],
         depth=depths,
-        seed=SEEDS,
+        seed=SEEDS if seeds is None else seeds,
     )
+
+
+def seeds_b_files(kind, exercises, depth=None):
+    """The second seed set's per-net files of one kind of ``exercises`` (all depths, or ``depth``):
+    what the tables that check their verdicts' stability read besides the first set's ([] without
+    seeds_b)."""
+    return [
+        path
+        for ex in exercises
+        for path in (mlp_outputs(kind, ex, depth, seeds=SEEDS_B) if SEEDS_B else [])
+    ]
 
 
 def data_for_cnn(wildcards):

@@ -30,3 +30,28 @@ rule train_mlp:
         code=code_hash("train_mlp.py"),
     script:
         "../scripts/train_mlp.py"
+
+
+# The second seed set (config seeds_b): the same training in jobs of their own, so that setting it
+# leaves the first set's jobs and files as they are. Only what claims.smk compares is asked for.
+if SEEDS_B:
+
+    use rule train_mlp as train_mlp_seeds_b with:
+        output:
+            **{kind: mlp_cell_files(kind, SEEDS_B) for kind in MLP_FILES},
+        log:
+            results("logs/train_mlp_seeds_b/{exercise}/{activation}/depth{depth}.log"),
+        benchmark:
+            results(
+                "benchmarks/train_mlp_seeds_b/{exercise}/{activation}/depth{depth}.tsv"
+            )
+        resources:
+            mem_mb=booked("train_mlp", "mem_mb"),
+            runtime=booked("train_mlp", "runtime", nets=len(SEEDS_B)),
+            device=config["device"],
+        params:
+            settings=lambda wildcards: exercise_settings(wildcards.exercise),
+            probe=config["probe"],
+            dataset=DATA["key"],
+            resume_dir=results("{exercise}/{activation}/depth{depth}/resume_seeds_b"),
+            code=code_hash("train_mlp.py"),

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from depthstudy.comparisons import describe, find
+from depthstudy.comparisons import comparisons_table, describe, find
 from depthstudy.mechanism import mechanism_claim
 from depthstudy.names import GRID, HE_CURE, SELU_CURE
 
@@ -155,12 +155,49 @@ def zero_centred_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, dee
     )
 
 
+def claims_for(frames: dict[str, pd.DataFrame], deepest: int, resolution: float = 0.0) -> pd.DataFrame:
+    """``claims_table`` on one set of frames (metrics, activations, gradients), with the networks'
+    comparisons drawn from the same frames."""
+    compared = comparisons_table(frames["metrics"], deepest, resolution=resolution)
+    return claims_table(frames["metrics"], frames["activations"], frames["gradients"], compared, deepest)
+
+
+def stable_claims(
+    frames: dict[str, pd.DataFrame],
+    deepest: int,
+    seeds: list[int],
+    seeds_b: list[int] | None = None,
+    resolution: float = 0.0,
+) -> pd.DataFrame:
+    """``claims_for`` on the rows of ``seeds``; where a second, disjoint set ``seeds_b`` is given, also
+    on its rows and on both sets' together: verdict_b, verdict_both, and ``stability``, which calls a
+    claim *undecided* where its verdict differs between the two sets."""
+    if seeds_b and set(seeds) & set(seeds_b):
+        raise ValueError(f"seeds_b {seeds_b} shares seeds with seeds {seeds}: the two sets must be disjoint")
+
+    def on(chosen):
+        return claims_for({k: f[f.seed.isin(chosen)] for k, f in frames.items()}, deepest, resolution)
+
+    table = on(seeds)
+    if not seeds_b:
+        return table.assign(verdict_b="", verdict_both="", stability="one seed set")
+    b, both = on(seeds_b), on([*seeds, *seeds_b])
+    table["verdict_b"], table["verdict_both"] = b.verdict.to_numpy(), both.verdict.to_numpy()
+    table["stability"] = [
+        "the same on both seed sets" if a == v else "undecided: the seed sets differ"
+        for a, v in zip(table.verdict, table.verdict_b, strict=True)
+    ]
+    return table
+
+
 def claims_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
     lines = [
         f"# The report's explanations, tested on {dataset}",
         "",
         "Produced by `depthstudy.claims` from the probe statistics; nothing here is written by hand.",
-        f"Thresholds: {THRESHOLDS}.",
+        f"Thresholds: {THRESHOLDS}. With a second, disjoint seed set (config `seeds_b`), each verdict is also "
+        "drawn on it and on both sets together; a claim whose verdict differs between the two sets is "
+        "undecided.",
         "",
     ]
     for _, row in table.iterrows():
@@ -172,6 +209,12 @@ def claims_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
             f"- **Measurement:** {row.measurement}",
             f"- **Numbers:** {row.numbers}",
             f"- **Verdict:** {row.verdict} ({row.why})",
-            "",
         ]
+        if row.get("verdict_b"):
+            verdict = "**undecided**" if row.stability.startswith("undecided") else "stable"
+            lines.append(
+                f"- **Over two seed sets:** {verdict}: {row.verdict} on the first, {row.verdict_b} on the second, "
+                f"{row.verdict_both} on both together"
+            )
+        lines.append("")
     return "\n".join(lines)

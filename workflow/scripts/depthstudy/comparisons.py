@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from depthstudy import markdown, names, stats
@@ -44,6 +45,12 @@ TESTS = {
     "welch": "Welch's t",
     "one_sample": "one-sample t",
 }
+
+
+def resolution(prepared_npz) -> float:
+    """The test accuracy's step, 1 / test images, of the prepared data set (results/data/*.npz)."""
+    with np.load(prepared_npz) as data:
+        return 1.0 / len(data["y_test"])
 
 
 def _accuracies(metrics: pd.DataFrame, exercise: str, activation: str, depth: int) -> pd.Series:
@@ -207,12 +214,13 @@ def with_stability(table: pd.DataFrame, table_b: pd.DataFrame | None, table_both
 
 def stable_comparisons(
     metrics: pd.DataFrame,
-    seeds: list[int],
-    seeds_b: list[int] | None,
-    cnn: pd.DataFrame | None,
-    report_cnn: float | None,
-    settings: dict,
     deepest: int,
+    seeds: list[int],
+    seeds_b: list[int] | None = None,
+    *,
+    cnn: pd.DataFrame | None = None,
+    report_cnn: float | None = None,
+    settings: dict | None = None,
     resolution: float = 0.0,
 ) -> pd.DataFrame:
     """``comparisons_table`` on the MLPs' ``seeds``, and where ``seeds_b`` is given, on that second set

@@ -41,3 +41,15 @@ def as_list(paths) -> list[str]:
 def read_frames(named_inputs) -> dict[str, pd.DataFrame]:
     """Each named input of a rule (one CSV or several) read as one frame, by its name."""
     return {name: pd.concat(map(pd.read_csv, as_list(named_inputs[name]))) for name in named_inputs.keys()}
+
+
+def with_second_set(frames: dict[str, pd.DataFrame], named_inputs, seeds_b) -> dict[str, pd.DataFrame]:
+    """``frames`` with the second seed set's rows added where ``seeds_b`` is set: each frame's
+    per-net files come as the input named ``<name>_b`` (config seeds_b, workflow/rules/claims.smk)."""
+    if not seeds_b:
+        return frames
+    extra = read_frames(
+        {f"{name}_b": named_inputs[f"{name}_b"] for name in frames if f"{name}_b" in named_inputs.keys()}
+    )
+    return {name: pd.concat([frame, extra[f"{name}_b"]], ignore_index=True) if f"{name}_b" in extra else frame
+            for name, frame in frames.items()}  # fmt: skip
