@@ -139,10 +139,21 @@ def table(
     )
     out["output_measured"] = _output_scale(activations).reindex(out.index)
     out["output_error"] = out.output_predicted - out.output_measured
+    # The gradient's growth over the net's own layers, the product of chi along its q trajectory
+    # (theory.gradient_growth, averaged over the probe images), and chi's range along the way.
+    out["grad_growth"] = first.dz_rel**2
+    chis = profile[profile.layer < profile.depth].groupby(keys).chi
+    out["chi_min"], out["chi_max"] = chis.min().reindex(out.index), chis.max().reindex(out.index)
     out = out.reset_index().merge(
-        scales[["exercise", "activation", "width", "xi_grad", "xi_c", "trainable_depth", "decided_by"]],
+        scales[["exercise", "activation", "width", "xi_grad", "xi_c", "trainable_depth", "decided_by", "regime"]],
         on=["exercise", "activation"],
     )
+    # A net without a fixed point is read over its own layers (theory.own_layers), never at a q it
+    # does not reach.
+    for i in np.flatnonzero(out.decided_by == theory.OWN_LAYERS):
+        own = theory.own_layers(out.grad_growth[i], out.depth[i])
+        for column in ("xi_grad", "xi_c", "trainable_depth", "decided_by"):
+            out.loc[i, column] = own[column]
     out["predicted_trainable"] = [
         _trainable(bn, d, t) for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
     ]
@@ -168,7 +179,7 @@ def _trainable(batchnorm: bool, depth: int, trainable_depth) -> str:
     if batchnorm:
         return "no prediction (BatchNorm)"
     if trainable_depth is None or math.isnan(trainable_depth):
-        return "no prediction (q grows without bound)"
+        return "no prediction (gradients grow over its layers)"
     return "yes" if depth <= trainable_depth else "no"
 
 
@@ -205,7 +216,11 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         "Each ratio is log10(rms at hidden layer 1 / rms at the last hidden layer), before training, on the "
         "probe batch; measured: mean over seeds. ∂L/∂W is predicted assuming its images' gradients are equally "
         "coherent in every layer, and is shown but not judged. ξ∇, ξc: the depth scales of gradients and of "
-        "correlations at the variance map's fixed point (∞: they never decay). Trainable (theory): depth ≤ "
+        "correlations at the variance map's fixed point (∞: they never decay). A net whose map has no positive, "
+        "finite fixed point (q → 0, or q grows without bound) is read over *its own layers* instead, never at a q "
+        "it does not reach: ∏χ is the gradient's growth E[(∂L/∂z₁)²] / E[(∂L/∂z_L)²], the product of χ along "
+        "its q trajectory (χ's range along the way beside it), ξ∇ = (L − 1) / |ln ∏χ|, and no ξc. Trainable "
+        "(theory): depth ≤ "
         "6 ξc (Schoenholz et al. 2017) and, where gradients vanish (χ₁ < 1), depth ≤ 6 ξ∇; *decided by* names "
         "the shorter scale (*both* where they are equal, as everywhere in the ordered phase with biases). "
         "*Finite width*: for ReLU, the signal error that a width of 128 explains (Hanin & Nica 2019: log |z_L|² "
@@ -223,7 +238,7 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
     ]
     header = ["exercise", "activation", "init", "hidden layers", "∂L/∂z predicted", "measured", "error",
               "signal predicted", "measured", "error", "finite width", "∂L/∂W predicted", "measured",
-              "∂L/∂W flat", "∂L/∂W scale", "∂L/∂b", "logits", "ξ∇", "ξc",
+              "∂L/∂W flat", "∂L/∂W scale", "∂L/∂b", "logits", "∏χ (χ range)", "ξ∇", "ξc",
               "trainable (theory)", "decided by", "test accuracy", "trains", "verdict"]  # fmt: skip
     rows = []
     for _, r in frame.iterrows():
@@ -235,6 +250,7 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         cells += [number(r[c], 2) for c in NUMBERS[6:]]
         cells += [_pair(r.dw_spread_predicted, r.dw_spread_measured), number(r.dw_scale_measured, 2)]
         cells += [_pair(r.db_predicted, r.db_measured), _pair(r.output_predicted, r.output_measured)]
+        cells.append(f"{r.grad_growth:.3g} ({r.chi_min:.3g}–{r.chi_max:.3g})" if r.depth > 1 else "")
         cells += [number(xi, 3 if xi < 10 else 1) for xi in (r.xi_grad, r.xi_c)]
         cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), number(r.test_accuracy, 3)]
         cells += [r.trains, r.verdict if r.verdict == "agrees" else f"**{r.verdict}**"]
