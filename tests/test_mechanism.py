@@ -260,3 +260,34 @@ def test_the_mechanism_is_not_tested_where_relu_trains_and_not_measured_without_
     alone = metrics[metrics.exercise == "ex1"]
     acts_alone = acts[acts.exercise == "ex1"]
     assert mechanism.mechanism_claim(alone, acts_alone, grads, DEEP)["verdict"] == "not measured"
+
+
+def test_theory_vs_measured_puts_the_scale_beside_its_prediction():
+    """Measured frames that equal a ReLU + Glorot net's prediction give zero errors, a flat dL/dW and the
+    predicted logits; a dL/dW that halves per layer towards the input shows as its spread."""
+    from depthstudy import theory_vs_measured as tvm
+
+    depth, sq = 10, np.full(64, 100.0)
+    net = dict(exercise="ex1", activation="relu", initializer="glorot_uniform", batchnorm=False, width=WIDTH,
+               depths=[depth])  # fmt: skip
+    profile, scales = tvm.profiles([net], sq)
+    p = profile.set_index("layer")
+    keys = dict(exercise="ex1", activation="relu", depth=depth, seed=0, epoch=0)
+    grads, acts = [], []
+    for layer in range(1, depth + 1):
+        for quantity, value in (("activation_grad", p.dz_rel[layer]), ("bias_grad", p.dz_rel[layer]),
+                                ("weight_grad", 1e-6 * 2.0 ** ((layer - depth) / 2))):  # fmt: skip
+            grads.append(keys | dict(layer=layer, quantity=quantity, stat="rms", value=value))
+        acts.append(keys | dict(layer=layer, stat="z_rms", value=p.z_rms[layer]))
+    predicted = theory.logit_rms(p.a_rms[depth], WIDTH)
+    acts.append(keys | dict(layer=depth + 1, stat="logit_rms", value=predicted))
+    metrics = pd.DataFrame([dict(keys, epochs=5, test_accuracy=0.9, diverged=False)])
+    row = tvm.table(profile, scales, pd.DataFrame(grads), pd.DataFrame(acts), metrics).iloc[0]
+    assert row.output_error == pytest.approx(0, abs=1e-9)
+    assert row.output_predicted == pytest.approx(math.log10(predicted))
+    assert row.db_error == pytest.approx(0, abs=1e-9) and row.dz_error == pytest.approx(0, abs=1e-9)
+    assert row.dw_spread_predicted < 0.15  # flat, but for layer 1, which sees pixels
+    assert row.dw_spread_measured == pytest.approx((depth - 1) * math.log10(2) / 2)
+    assert row.dw_scale_measured == pytest.approx(np.mean([-6 + (k - depth) * math.log10(2) / 2 for k in range(1, 11)]))
+    markdown = tvm.theory_vs_measured_markdown(pd.DataFrame([row]))
+    assert f"{row.output_predicted:.2f} / {row.output_measured:.2f}" in markdown
