@@ -322,7 +322,7 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
     lines = console.splitlines()
     assert not [line for line in lines if TF_START_UP.search(line)]
     assert not [line for line in lines if " INFO " in line]  # a job's INFO lines go to its log only
-    assert "65 of 65 steps (100%) done" in console
+    assert "74 of 74 steps (100%) done" in console
     # the phase diagram's jobs: one line per net they train
     phase = [
         line
