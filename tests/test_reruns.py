@@ -90,9 +90,12 @@ def test_a_changed_value_plans_exactly_the_jobs_that_read_it(study, mnist_dir):
     # the phase diagram's threshold: its table reads it, its training does not
     jobs = planned(study, "--config", data, "phase={trains_above: 0.5}")
     assert set(jobs) == {"phase_table", "plot_phase_diagram"}, jobs
-    # one exercise's learning rate: the training of its one cell, and the tables that print settings
+    # one exercise's learning rate: the training of its one cell (and what reads its nets), and the
+    # tables and figures that print the settings
     jobs = planned(study, "--config", data, "exercises={cure_he_init: {learning_rate: 0.1}}")
+    assert [wildcards for wildcards, _ in jobs["train_mlp"]] == ["exercise=cure_he_init, activation=relu, depth=6"]
     params = changed_params(jobs)
-    assert params.pop("train_mlp") == ["exercise=cure_he_init, activation=relu, depth=6"]
-    assert set(params) <= {"comparison_with_report", "experiments_table"}, params
+    assert params.pop("train_mlp")
+    printing = {"comparison_with_report", "comparisons", "experiments", "metrics_table", "plot_cures_accuracy_by_depth"}
+    assert set(params) <= printing, params
     assert not {"prepare_data", "train_cnn", "train_phase", "theory_profiles"} & set(jobs)
