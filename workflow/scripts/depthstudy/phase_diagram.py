@@ -326,6 +326,11 @@ def deepest(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _window(row) -> str:
+    """The best sigma_w^2 window in words ("none trains" for the empty one)."""
+    return "none trains" if row.window_low != row.window_low else f"σw² {row.window_low:g}–{row.window_high:g}"
+
+
 def _ci(row, name: str) -> str:
     value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
     return "–" if value != value else f"{value:.3f} [{low:.3f}, {high:.3f}]"
@@ -348,7 +353,7 @@ def reproduction(table: pd.DataFrame, summary_frame: pd.DataFrame, critical: flo
          f"L ≤ {last.depth_only_max_depth:g})"),
         ("the theory beats the best σw²-window rule", last.verdict_beats_window,
          f"by {_ci(last, 'theory_minus_window')} (window only: {_ci(last, 'window_agreement')}, "
-         f"σw² {last.window_low:g}–{last.window_high:g})"),
+         f"{_window(last)})"),
         (f"the deepest trainable net at the σw² nearest the critical {critical:.3f} ({nearest:g}), falling off "
          "on both sides", last.verdict_peak,
          f"{per_sigma[nearest]} layers there, {per_sigma.max()} at best, {per_sigma.iloc[0]} at σw² {grid[0]:g}, "
@@ -368,7 +373,7 @@ def phase_markdown(
          f"{_ci(r, 'agreement_away')} ({r.cells_away})", three(r.kappa), r.fitted_n_set,
          "–" if r.fitted_n_ci_low != r.fitted_n_ci_low else f"[{r.fitted_n_ci_low:.2f}, {r.fitted_n_ci_high:.2f}]",
          _ci(r, "agreement_fitted"), f"{_ci(r, 'depth_only_agreement')} (L ≤ {r.depth_only_max_depth:g})",
-         f"{_ci(r, 'window_agreement')} (σw² {r.window_low:g}–{r.window_high:g})"]
+         f"{_ci(r, 'window_agreement')} ({_window(r)})"]
         for _, r in summary_frame.iterrows()
     ]  # fmt: skip
     threshold_columns = [c for c in summary_frame.columns if c.startswith("fitted_n_at_")]
