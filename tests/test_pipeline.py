@@ -104,8 +104,7 @@ def test_targets_outside_the_grid_name_the_config_files_and_the_nearest_name():
     with pytest.raises(pipeline.ConfigError) as err:
         pipeline.check_grid(SMOKE, "exx1", "relu", 2, files)
     assert str(err.value) == (
-        f"'exx1' is not an exercise of {files} (did you mean 'ex1'?); its exercises: "
-        "ex1, ex1d, ex1d_trained, cure_he_init, cure_batchnorm, cure_selu"
+        f"'exx1' is not an exercise of {files} (did you mean 'ex1'?); its exercises: {', '.join(SMOKE['exercises'])}"
     )
     with pytest.raises(pipeline.ConfigError, match=r"^7 is not in exercises.ex1.depths \[2, 6\] of config.yaml \+"):
         pipeline.check_grid(SMOKE, "ex1", "relu", 7, files)
@@ -114,13 +113,31 @@ def test_targets_outside_the_grid_name_the_config_files_and_the_nearest_name():
     pipeline.check_grid(SMOKE, "ex1", "tanh", 6, files)
 
 
+def test_a_cnn_seed_or_a_name_that_is_no_target_is_refused_with_what_exists():
+    with pytest.raises(pipeline.ConfigError, match=r"^3 is not in cnn.seeds \[0\] of mine.yaml; add it there"):
+        pipeline.check_cnn_seed(SMOKE, 3, "mine.yaml")
+    pipeline.check_cnn_seed(SMOKE, 0)
+    with pytest.raises(pipeline.ConfigError) as err:
+        pipeline.unknown_target("ex1cc", ["ex1b", "ex1c", "all"], ["ex1b", "ex1c", "all", "cnn_table"])
+    assert (
+        str(err.value)
+        == "'ex1cc' is no target of this workflow (did you mean 'ex1c'?); its named targets: ex1b, ex1c, all"
+    )
+
+
 def test_cross_key_checks_name_both_keys():
     config = copy.deepcopy(SMOKE) | {"limit_train": 100}
     with pytest.raises(pipeline.ConfigError, match="probe.size = 256 is larger than limit_train = 100"):
         pipeline.check_config(config)
+    with pytest.raises(pipeline.ConfigError, match=r"seeds_b \[1, 5\] shares seeds with seeds \[0, 1\]"):
+        pipeline.check_config(copy.deepcopy(SMOKE) | {"seeds_b": [1, 5]})
     config = copy.deepcopy(SMOKE)
     config["exercises"]["cure_selu"]["depths"] = [2]
     with pytest.raises(pipeline.ConfigError, match=r"exercises.cure_selu.depths \[2\] must include 6"):
+        pipeline.check_config(config)
+    config = copy.deepcopy(SMOKE)
+    config["cnn"] |= {"epochs": 2, "warmup_epochs": 2}
+    with pytest.raises(pipeline.ConfigError, match="cnn.warmup_epochs = 2 is not below cnn.epochs = 2"):
         pipeline.check_config(config)
 
 

@@ -1,8 +1,8 @@
-# Helpers for every stage: the data set, the grid of each exercise and its settings, the input
-# functions that refuse targets outside the grid, and each rule's code version. The logic behind them
-# is Python of its own, with its tests: depthstudy.pipeline and depthstudy.code_version.
+# Helpers for every stage: the data set, the grid, the input functions that refuse targets outside it,
+# each rule's code version. The logic behind them is depthstudy.pipeline and .code_version, tested.
 
 import os
+from functools import partial
 from pathlib import Path
 
 from depthstudy import pipeline
@@ -12,8 +12,7 @@ from depthstudy.pipeline import ConfigError
 from depthstudy.resources import workflow_value
 
 # This workflow's own folder (workflow/), wherever Snakemake runs: in the checkout, or in another
-# folder that uses the workflow as a module. Paths into it are made from here, never from the
-# working directory.
+# folder that uses it as a module. Paths into it are made from here, never from the working directory.
 WORKFLOW_DIR = Path(workflow.current_basedir).parent
 
 EXERCISES = config["exercises"]
@@ -61,10 +60,6 @@ ACTIVATION_NAME = r"[a-z][a-z0-9_]*"
 SEEDS = config["seeds"]
 # A second, disjoint set of seeds for the stability of the verdicts (claims.smk); [] when there is none.
 SEEDS_B = config.get("seeds_b") or []
-if set(SEEDS) & set(SEEDS_B):
-    raise ConfigError(
-        f"seeds_b {SEEDS_B} shares seeds with seeds {SEEDS} in {CONFIG_FILES}: the two sets must be disjoint"
-    )
 # A trained MLP's files, in the order its job writes them (metrics.csv last), and its folder.
 MLP_FILES = ("history", "gradients", "activations", "metrics")
 MLP_NET = "{exercise}/{activation}/depth{depth}/seed{seed}"
@@ -87,24 +82,13 @@ def mlp_cell_files(kind, seeds=None):
     )
 
 
-def exercise_settings(exercise):
-    return pipeline.exercise_settings(config, exercise)
-
-
-def changed_settings(exercise):
-    return pipeline.changed_settings(config, exercise)
-
-
-def setting_label(exercise):
-    return pipeline.setting_label(config, exercise)
-
-
-def cnn_settings():
-    return pipeline.cnn_settings(config)
-
-
-def cnn_recipe():
-    return pipeline.cnn_recipe(config)
+# the config's labels and settings (depthstudy.pipeline), as the rule files call them
+exercise_settings = partial(pipeline.exercise_settings, config)
+changed_settings = partial(pipeline.changed_settings, config)
+setting_label = partial(pipeline.setting_label, config)
+train_note = partial(pipeline.train_note, config)
+cnn_settings = partial(pipeline.cnn_settings, config)
+cnn_recipe = partial(pipeline.cnn_recipe, config)
 
 
 def mlp_outputs(kind, exercise, depth=None, seeds=None):
@@ -133,11 +117,7 @@ def seeds_b_files(kind, exercises, depth=None):
 
 
 def data_for_cnn(wildcards):
-    if int(wildcards.seed) not in config["cnn"]["seeds"]:
-        raise ConfigError(
-            f"{wildcards.seed} is not in cnn.seeds {config['cnn']['seeds']} of {CONFIG_FILES}; "
-            "add it there to train it"
-        )
+    pipeline.check_cnn_seed(config, int(wildcards.seed), CONFIG_FILES)
     return rules.prepare_data.output.npz
 
 
@@ -146,18 +126,22 @@ def data_in_grid(w):
     return rules.prepare_data.output.npz
 
 
-# The trainability phase diagram's block (workflow/rules/phase.smk); None turns it off.
+# the input of unknown_target (targets.smk): a bare name that is neither a rule nor a file
+def no_target(wildcards):
+    if not os.path.exists(wildcards.name):
+        nameable = [r.name for r in workflow.rules if not r.has_wildcards()]
+        named = [r.name for r in workflow.rules if not r.output]
+        pipeline.unknown_target(wildcards.name, named, nameable)
+    return []
+
+
+# The trainability phase diagram's block (phase.smk; None turns it off), its sigma_w2 as in file names
 PHASE = config.get("phase")
-# 1.75, 2 in file names
 PHASE_LABELS = [f"{value:g}" for value in PHASE["sigma_w2"]] if PHASE else []
 
 
 PLOT = config["plot"]
 FIG = results("figures")
-
-
-def train_note(exercise):
-    return pipeline.train_note(config, exercise)
 
 
 def depth_figures(name, exercise):

@@ -54,17 +54,9 @@ rule ex3:
 # A bare name that is no rule: Snakemake would say only "No rule to produce <name>". This rule takes
 # every such name that is no file (rules write under results/) and refuses it, naming the nearest
 # target.
-def unknown_target(wildcards):
-    if not os.path.exists(wildcards.name):
-        rules = [r.name for r in workflow.rules if not r.has_wildcards()]
-        named = [r.name for r in workflow.rules if not r.output]
-        pipeline.unknown_target(wildcards.name, named, rules)
-    return []
-
-
 rule unknown_target:
     input:
-        unknown_target,
+        no_target,
     output:
         "{name}",
     wildcard_constraints:

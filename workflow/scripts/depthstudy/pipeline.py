@@ -178,6 +178,12 @@ def check_grid(config: dict, name: str, activation: str, depth: int, files: str 
             )
 
 
+def check_cnn_seed(config: dict, seed: int, files: str = "the config") -> None:
+    """A CNN seed that the config does not list is an error, not a training run."""
+    if seed not in config["cnn"]["seeds"]:
+        raise ConfigError(f"{seed} is not in cnn.seeds {config['cnn']['seeds']} of {files}; add it there to train it")
+
+
 def unknown_target(name: str, named, rules) -> None:
     """A target that is neither a rule nor a file that a rule makes: an error naming the nearest of
     the ``rules`` that a plain name can ask for, and listing the ``named`` targets (the study's parts)."""
@@ -221,8 +227,10 @@ def cnn_settings(config: dict) -> dict:
 def cnn_recipe(config: dict) -> str:
     """The CNN's training recipe in words, for titles."""
     cnn = config["cnn"]
+    warmup = f"{cnn['warmup_epochs']:g}-epoch warm-up, " if cnn.get("warmup_epochs") else ""
     shift = f", shifts up to {cnn['shift_pixels']} px" if cnn["shift_pixels"] else ""
-    return f"{cnn['epochs']} epochs of {cnn['optimizer']} ({cnn['lr_schedule']} rate{shift})"
+    rate = f"{warmup}{cnn['lr_schedule']} rate, batch {cnn['batch_size']}{shift}"
+    return f"{cnn['epochs']} epochs of {cnn['optimizer']} ({rate})"
 
 
 def setting_label(config: dict, name: str) -> str:
@@ -242,6 +250,15 @@ def check_config(config: dict) -> None:
         raise ConfigError(
             f"probe.size = {config['probe']['size']} is larger than limit_train = {limit}: "
             "the probe batch is drawn from the training images"
+        )
+    seeds_b = config.get("seeds_b") or []
+    if set(config["seeds"]) & set(seeds_b):
+        raise ConfigError(f"seeds_b {seeds_b} shares seeds with seeds {config['seeds']}: the two sets must be disjoint")
+    cnn = config["cnn"]
+    if cnn.get("warmup_epochs", 0) >= cnn["epochs"] > 0:
+        raise ConfigError(
+            f"cnn.warmup_epochs = {cnn['warmup_epochs']} is not below cnn.epochs = {cnn['epochs']}: "
+            "the rate would never reach cnn.learning_rate"
         )
     for name, block in config["exercises"].items():
         if block.get("epochs", config["training"]["epochs"]) == 0 and block.get("batchnorm"):
