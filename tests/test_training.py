@@ -161,6 +161,7 @@ def test_cnn_rate_without_warmup_is_the_plain_schedule():
     assert [float(cosine(s)) for s in (0, 7, 15, 30)] == [float(plain(s)) for s in (0, 7, 15, 30)]
 
 
+@pytest.mark.slow  # two workflow runs that train the CNN
 def test_cnn_killed_after_first_epoch_resumes_to_the_same_result(tmp_path, mnist_dir):
     target = "results/ex3/seed0/metrics.csv"
     runs = {name: copy_workflow(tmp_path / name) for name in ("straight", "killed")}
