@@ -65,6 +65,14 @@ def test_a_misspelt_key_names_itself_its_file_and_the_key_it_resembles():
     assert len(rest) == 1 and "data_dir" in rest[0] and "exercises" in rest[0]
 
 
+def test_many_unknown_keys_still_fit_on_a_screen():
+    typos = {f"key{i}": i for i in range(30)}
+    message = pipeline.config_error(first_error(copy.deepcopy(DEFAULT) | typos), [*LAYERS, ("mine.yaml", typos)])
+    lines = message.splitlines()
+    assert len(lines) == pipeline.MAX_UNKNOWN + 2 <= 15
+    assert lines[0].startswith("key0 in mine.yaml: not a key of the top level") and "20 more keys" in lines[-2]
+
+
 def test_a_nested_misspelt_key_is_traced_to_the_file_that_holds_its_block():
     config = copy.deepcopy(DEFAULT)
     config["exercises"]["cure_batchnorm"]["batchnrom"] = True

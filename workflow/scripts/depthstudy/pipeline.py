@@ -87,6 +87,10 @@ def typed(value, schema: dict, root: dict | None = None):
 # --- Errors that fit on a screen --------------------------------------------------------------------
 
 
+# the most unknown keys that an error lists one a line, so that it stays on a screen
+MAX_UNKNOWN = 10
+
+
 class ConfigError(ValueError):
     """A config value that the study cannot run with; the message names the key and its file."""
 
@@ -129,8 +133,10 @@ def config_error(error: jsonschema.ValidationError, layers) -> str:
         lines = [
             f"{where + '.' if path else ''}{key} in {source_of([*path, key], layers)}: not a key of "
             f"{where}{did_you_mean(key, allowed)}"
-            for key in unknown
+            for key in unknown[:MAX_UNKNOWN]
         ]
+        if len(unknown) > MAX_UNKNOWN:
+            lines.append(f"and {len(unknown) - MAX_UNKNOWN} more keys that {where} does not have")
         if allowed:
             lines.append(f"the keys of {where}: {', '.join(allowed)}")
         return "\n".join(lines)
