@@ -12,6 +12,7 @@ from matplotlib import pyplot as plt
 from depthstudy import names, theory
 from depthstudy import phase_diagram as phase
 from depthstudy.figures import activation_colors, max_gradient_row, save, style
+from depthstudy.theory import OWN_LAYERS, own_layers
 from depthstudy.theory_vs_measured import relative_to_last
 
 RMS = {
@@ -110,6 +111,9 @@ def theory_signal_propagation(
     for i, net in nets.iterrows():
         line = theory[(theory.exercise == net.exercise) & (theory.activation == net.activation)
                       & (theory.depth == depth)]  # fmt: skip
+        if net.decided_by == OWN_LAYERS:  # no fixed point: xi_grad over the net's own layers
+            net = net.copy()
+            net["xi_grad"] = own_layers(float(line.loc[line.layer == 1, "dz_rel"].iloc[0]) ** 2, depth)["xi_grad"]
         for ax, measured, column in ((left, signal, "z_rms"), (right, grads, "dz_rel")):
             sel = measured[(measured.exercise == net.exercise) & (measured.activation == net.activation)]
             sns.lineplot(sel, x="layer", y="value", color=colors[i], errorbar=("pi", 100), lw=1.5, ax=ax,
