@@ -249,6 +249,7 @@ def test_the_mechanism_verdict_reads_the_measurements(dw_first, rescaled, moved,
     assert f"∂L/∂W {math.log10(dw_first):+.2f}" in row["numbers"]
     assert "∂L/∂z -5.87" in row["numbers"]  # log10 2^(-39/2)
     assert "rescaled pixels 0.931 ± 0.001 / " in row["numbers"]
+    assert f"SGD {moved:.2f}, rescaled pixels {moved:.2f}" in row["numbers"]
 
 
 def test_the_mechanism_is_not_tested_where_relu_trains_and_not_measured_without_its_exercises():

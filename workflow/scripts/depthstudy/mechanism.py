@@ -117,6 +117,7 @@ def mechanism_claim(metrics: pd.DataFrame, activations: pd.DataFrame, gradients:
     dz = first_over_last(gradients, GRID, deep, "activation_grad")
     scales = {d: (weight_grad_scale(gradients, GRID, d), logit_scale(activations, GRID, d)) for d in (shallow, deep)}
     moved = first_layer_moved(activations, RESCALED, deep)
+    moved_sgd = first_layer_moved(activations, GRID, deep)
     compared = [(GRID, d) for d in depths] + [(ex, d) for ex in INTERVENTIONS for d in depths]
     means = {key: accuracy(metrics, *key)[0] for key in compared}
     best = np.nanmax(list(means.values())) if any(np.isfinite(v) for v in means.values()) else math.nan
@@ -129,15 +130,16 @@ def mechanism_claim(metrics: pd.DataFrame, activations: pd.DataFrame, gradients:
         f"and the scale of ∂L/∂W and of the logits at {shallow} and {deep} layers; test accuracy (5 epochs like "
         "1.B) of plain SGD, Adam at Keras' defaults, Adam with ε = 1e-12, and SGD on pixels times the one "
         "number that gives the untrained net's logits rms 1 (every layer-to-layer ratio unchanged), and how "
-        f"far that net's layer 1 moved relative to its layer {deep}. Thresholds: {THRESHOLDS}",
+        f"far layer 1 moved relative to layer {deep} in training (plain SGD and the rescaled net). Thresholds: "
+        f"{THRESHOLDS}",
         numbers=f"log10 ratio layer 1 / layer {deep}: ∂L/∂W {dw:+.2f}, ∂L/∂z {dz:+.2f}; log10 rms ∂L/∂W "
         f"{scales[shallow][0]:.2f} at {shallow} layers, {scales[deep][0]:.2f} at {deep}; log10 rms logits "
         f"{scales[shallow][1]:.2f} and {scales[deep][1]:.2f}; test accuracy at {', '.join(map(str, depths))} "
         f"layers: SGD {' / '.join(_acc(metrics, GRID, d) for d in depths)}; Adam "
         f"{' / '.join(_acc(metrics, ADAM, d) for d in depths)}; Adam ε 1e-12 "
         f"{' / '.join(_acc(metrics, ADAM_SMALL_EPS, d) for d in depths)}; rescaled pixels "
-        f"{' / '.join(_acc(metrics, RESCALED, d) for d in depths)}; rescaled net's kernel change, layer 1 over "
-        f"layer {deep}: {moved:.2f}",
+        f"{' / '.join(_acc(metrics, RESCALED, d) for d in depths)}; kernel change after training, layer 1 over "
+        f"layer {deep}: SGD {moved_sgd:.2f}, rescaled pixels {moved:.2f}",
     )
     return claim | mechanism_verdict(dw, trains.get((GRID, deep)), trains.get((RESCALED, deep)), moved)
 
