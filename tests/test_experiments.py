@@ -64,7 +64,7 @@ def test_experiments_table_sets_every_block_side_by_side_and_marks_the_best_per_
         "ex1d": dict(DEFAULTS, epochs=0),
         "cure_he_init": dict(DEFAULTS, initializer="he_normal"),
     }
-    table = experiments.experiments_table(m, settings, DEFAULTS)
+    table = experiments.experiments_table(m.astype({"depth": float}), settings, DEFAULTS)
     assert list(table.exercise.unique()) == ["ex1", "ex1d", "cure_he_init"]  # the config's order
     assert table.set_index("exercise").changes.to_dict() == {
         "ex1": "",

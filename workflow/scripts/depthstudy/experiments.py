@@ -46,6 +46,7 @@ def experiments_table(metrics: pd.DataFrame, settings: dict[str, dict], defaults
     if missing:
         raise ValueError(f"no metrics for exercise(s) {missing}: every exercise block needs its combined metrics")
     summary = tables.summarize(metrics, ["exercise", "activation", "depth"])
+    summary["depth"] = summary.depth.astype(int)  # whole layers, also where a frame read them as floats
     summary["changes"] = summary.exercise.map(
         {name: settings_text(changed_settings(s, defaults)) for name, s in settings.items()}
     )
