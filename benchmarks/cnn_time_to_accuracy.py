@@ -1,13 +1,15 @@
 """Time to accuracy of the CNN's training recipes: validation accuracy against CPU-seconds, epoch by epoch.
 
     python benchmarks/cnn_time_to_accuracy.py --data-dir /path/to/mnist \\
-        [--recipe NAME=CONFIG_FILE ...] [--seeds 0 1 2] [--csv curves.csv] [--figure curves.png]
+        [--recipe NAME | NAME=CONFIG_FILE ...] [--seeds 0 1 2] [--csv curves.csv] [--figure curves.png]
     python benchmarks/cnn_time_to_accuracy.py --summarize curves.csv [more.csv ...] [--figure curves.png]
 
-A recipe is the ``cnn`` block of ``config.yaml`` with a config file's ``cnn`` block laid over it, as
-``snakemake --configfile CONFIG_FILE`` would train it; ``NAME=config.yaml`` is the study's own recipe.
-By default the two recipes are the 20-epoch one that ``workflow/configs/cnn_20_epochs.yaml`` keeps and
-``config.yaml``'s. The recipes and seeds train in turn, in this one process, through the pipeline's own
+A recipe is the ``cnn`` block of ``config.yaml`` with some keys changed: one of RECIPES below by its
+name, or ``NAME=CONFIG_FILE`` for a config file's ``cnn`` block laid over it, as ``snakemake
+--configfile CONFIG_FILE`` would train it. By default every recipe of RECIPES trains, in its order: the
+study's 20-epoch recipe, then the shorter candidates that were tried against it (docs/results.md).
+
+The recipes and seeds train in turn, in this one process, through the pipeline's own
 ``jobs.train_cnn`` (the same stream, validation split, per-epoch checkpoint and thread count as a CNN
 job) on the whole training split. After each epoch it records the process's CPU-seconds since the job
 started and the validation accuracy (the last 6,000 training images). The test set is never read.
@@ -30,17 +32,35 @@ import yaml
 from mnist_args import ROOT, load_mnist, parser  # first: it puts the package on sys.path
 
 TARGETS = (0.992, 0.993)
-DEFAULT_RECIPES = ["20 epochs=workflow/configs/cnn_20_epochs.yaml", "config.yaml=config.yaml"]
+# The study's recipe and the candidates tried against it, in the order tried: each changes these keys
+# of workflow/configs/cnn_20_epochs.yaml's recipe.
+SHORT = dict(optimizer="adam", lr_schedule="cosine", shift_pixels=0)
+RECIPES = {
+    "20 epochs (the study's)": {},
+    "1: 8 epochs, peak 0.004, 1-px shifts": dict(SHORT, epochs=8, learning_rate=0.004, warmup_epochs=1, shift_pixels=1),
+    "2: 8 epochs, no shifts": dict(SHORT, epochs=8, learning_rate=0.002, warmup_epochs=0.5),
+    "3: 7 epochs at batch 64": dict(SHORT, epochs=7, batch_size=64, learning_rate=0.002, warmup_epochs=0.5),
+    "4: 8 epochs at batch 64": dict(SHORT, epochs=8, batch_size=64, learning_rate=0.002, warmup_epochs=0.5),
+}
 
 
-def recipe(config_file: str) -> dict:
-    """``config.yaml``'s ``cnn`` block with ``config_file``'s laid over it (less the seed list)."""
-    path = Path(config_file)
-    path = path if path.exists() else ROOT / path  # the defaults are relative to the repository
-    cnn = yaml.safe_load((ROOT / "config.yaml").read_text())["cnn"]
-    cnn.update((yaml.safe_load(path.read_text()) or {}).get("cnn", {}))
+def _cnn_block(path: Path) -> dict:
+    return (yaml.safe_load(path.read_text()) or {}).get("cnn", {})
+
+
+def recipe(spec: str) -> tuple[str, dict]:
+    """(name, settings) of ``NAME`` in RECIPES or ``NAME=CONFIG_FILE``: ``config.yaml``'s ``cnn`` block
+    with the 20-epoch recipe and then the recipe's keys laid over it (less the seed list)."""
+    cnn = _cnn_block(ROOT / "config.yaml") | _cnn_block(ROOT / "workflow/configs/cnn_20_epochs.yaml")
+    name, _, config_file = spec.partition("=")
+    if config_file:
+        cnn |= _cnn_block(Path(config_file))
+    elif name in RECIPES:
+        cnn |= RECIPES[name]
+    else:
+        raise SystemExit(f"--recipe {name!r}: not NAME=CONFIG_FILE, and not one of {', '.join(RECIPES)}")
     cnn.pop("seeds", None)
-    return cnn
+    return name, cnn
 
 
 def train_curves(arrays: dict, name: str, settings: dict, seed: int, threads: int) -> pd.DataFrame:
@@ -120,7 +140,7 @@ def figure(rows: pd.DataFrame, out: str) -> None:
 
 def main() -> None:
     options = parser(__doc__)
-    options.add_argument("--recipe", action="append", help="NAME=CONFIG_FILE, repeatable (default: both recipes)")
+    options.add_argument("--recipe", action="append", help="NAME or NAME=CONFIG_FILE, repeatable (default: all)")
     options.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of each recipe (default: 0)")
     options.add_argument("--threads", type=int, default=1, help="TensorFlow threads (threads.cnn's default)")
     options.add_argument("--csv", help="write the curves here")
@@ -131,11 +151,10 @@ def main() -> None:
     if args.summarize:
         rows = pd.concat([pd.read_csv(path) for path in args.summarize], ignore_index=True)
     else:
-        recipes = [spec.split("=", 1) for spec in (args.recipe or DEFAULT_RECIPES)]
-        settings = {name: recipe(path) for name, path in recipes}  # every file read before any training
+        settings = dict(recipe(spec) for spec in (args.recipe or RECIPES))  # all read before any training
         arrays = load_mnist(args.data_dir)
         curves = []
-        for name, _ in recipes:
+        for name in settings:
             for seed in args.seeds:
                 print(f"training {name}, seed {seed}: {settings[name]}", flush=True)
                 curves.append(train_curves(arrays, name, settings[name], seed, args.threads))
