@@ -84,6 +84,9 @@ def test_experiments_table_sets_every_block_side_by_side_and_marks_the_best_per_
     assert "**0.905 ± 0.007 [0.841, 0.969]**" in rows["cure_he_init", "initializer he_normal", "ReLU"]
     assert rows["ex1", "—", "Tanh"].count("**") == 2  # the best at depth 2 only
     assert rows["ex1d", "epochs 0", "LeCun"].rstrip().endswith("|  |")  # no depth-6 net in ex1d
+    html = experiments.experiments_html(table, "MNIST", DEFAULTS)
+    assert "<td><b>0.905 ± 0.007 [0.841, 0.969]</b></td>" in html and html.count("<tr>") == 1 + 4  # header, nets
+    assert experiments.settings_text({"optimizer_options": {"epsilon": 1e-12}}) == "optimizer_options {epsilon: 1e-12}"
 
 
 def test_experiments_table_refuses_an_exercise_without_metrics():

@@ -63,7 +63,7 @@ def test_the_readmes_quick_trial_and_its_report_run_as_printed(tmp_path, mnist_d
 
     results = work / "results"
     html = (results / "report.html").read_text()
-    assert "experiments.csv" in html
+    assert "experiments.html" in html
     pngs = list((results / "figures").glob("*.png"))
     assert len(pngs) >= 15 and all(png.name in html for png in pngs)
     for png in pngs:

@@ -110,12 +110,14 @@ rule experiments:
     input:
         metrics=expand(rules.combine_mlp.output.metrics, exercise=EXERCISES),
     output:
-        csv=report(
-            results("tables/experiments.csv"),
+        csv=results("tables/experiments.csv"),
+        md=results("tables/experiments.md"),
+        # the Markdown table as a page, which the HTML report shows in place (a CSV it offers as a download)
+        html=report(
+            results("tables/experiments.html"),
             caption="../report/experiments.rst",
             category="Tables",
         ),
-        md=results("tables/experiments.md"),
     log:
         results("logs/experiments.log"),
     localrule: True

@@ -1,4 +1,4 @@
-"""Rule experiments: every exercise block side by side, results/tables/experiments.csv and .md."""
+"""Rule experiments: every exercise block side by side, results/tables/experiments.csv, .md and .html."""
 
 import pandas as pd
 
@@ -12,3 +12,4 @@ metrics = pd.concat(map(pd.read_csv, as_list(sm.input.metrics)), ignore_index=Tr
 table = experiments.experiments_table(metrics, sm.params.settings, sm.params.defaults)
 write_csv(table, sm.output.csv)
 write_text(experiments.experiments_markdown(table, sm.params.dataset, sm.params.defaults), sm.output.md)
+write_text(experiments.experiments_html(table, sm.params.dataset, sm.params.defaults), sm.output.html)

@@ -21,8 +21,12 @@ def changed_settings(settings: dict, defaults: dict) -> dict:
 
 
 def _value(value) -> str:
-    """A setting as a YAML config writes it: true/false, numbers and names as they are."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    """A setting as a YAML config writes it: true/false, {key: value}, numbers and names as they are."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_value(item)}" for key, item in value.items()) + "}"
+    return str(value)
 
 
 def settings_text(changes: dict) -> str:
@@ -62,8 +66,8 @@ def experiments_table(metrics: pd.DataFrame, settings: dict[str, dict], defaults
     return summary[COLUMNS].reset_index(drop=True)
 
 
-def _cell(row: pd.Series) -> str:
-    """Test accuracy as "mean ± sd [low, high]", in bold for the best network of its depth."""
+def _cell(row, bold: tuple[str, str] = ("**", "**")) -> str:
+    """Test accuracy as "mean ± sd [low, high]", between ``bold``'s marks for the best network of its depth."""
     if math.isnan(row.test_accuracy_mean):
         return "diverged"
     text = f"{row.test_accuracy_mean:.3f}"
@@ -71,24 +75,52 @@ def _cell(row: pd.Series) -> str:
         text += f" ± {row.test_accuracy_sd:.3f} {tables.ci_text(row.test_accuracy_ci_low, row.test_accuracy_ci_high)}"
     if row.diverged:
         text += f" ({row.diverged} diverged)"
-    return f"**{text}**" if row.best else text
+    return f"{bold[0]}{text}{bold[1]}" if row.best else text
+
+
+def _wide(table: pd.DataFrame, bold: tuple[str, str]) -> tuple[list[str], list[list[str]]]:
+    """The table wide by depth, one row per exercise and activation and one column per depth: its
+    header and rows."""
+    depths = sorted(table.depth.unique())
+    rows = []
+    for (exercise, activation), group in table.groupby(["exercise", "activation"], sort=False):
+        cells = {row.depth: _cell(row, bold) for row in group.itertuples()}
+        changes = group.changes.iloc[0] or "—"
+        rows.append([exercise, changes, names.display(activation), *(cells.get(d, "") for d in depths)])
+    header = ["exercise", "changes from training", "activation", *(f"{d} hidden layers" for d in depths)]
+    return header, rows
+
+
+def _intro(table: pd.DataFrame, dataset: str, defaults: dict, best: str) -> tuple[str, str]:
+    seeds = ", ".join(str(s) for s in sorted(table.seeds.unique()))
+    return (
+        f"Experiments side by side on {dataset}: test accuracy by depth",
+        f"Every exercise block of the config, with the settings where it differs from training "
+        f"({settings_text(defaults)}). A cell is the test accuracy over {seeds} seeds: mean ± sd and the "
+        "95 % interval of the mean (Student's t, clipped to [0, 1], the bounds of an accuracy); diverged "
+        f"runs are counted apart. {best}: the best network at each depth (highest mean).",
+    )
 
 
 def experiments_markdown(table: pd.DataFrame, dataset: str, defaults: dict) -> str:
     """The table wide by depth: one row per exercise and activation, one column per depth."""
-    depths = sorted(table.depth.unique())
-    rows = []
-    for (exercise, activation), group in table.groupby(["exercise", "activation"], sort=False):
-        cells = {row.depth: _cell(row) for row in group.itertuples()}
-        changes = group.changes.iloc[0] or "—"
-        rows.append([exercise, changes, names.display(activation), *(cells.get(d, "") for d in depths)])
-    seeds = ", ".join(str(s) for s in sorted(table.seeds.unique()))
-    intro = (
-        f"Every exercise block of the config, with the settings where it differs from `training` "
-        f"({settings_text(defaults)}). A cell is the test accuracy over {seeds} seeds: mean ± sd and the "
-        "95 % interval of the mean (Student's t, clipped to [0, 1], the bounds of an accuracy); diverged "
-        "runs are counted apart. **Bold**: the best network at each depth (highest mean).\n\n"
+    title, intro = _intro(table, dataset, defaults, "**Bold**")
+    header, rows = _wide(table, ("**", "**"))
+    return f"## {title}\n\n{intro}\n\n" + markdown.table(header, rows)
+
+
+def experiments_html(table: pd.DataFrame, dataset: str, defaults: dict) -> str:
+    """The Markdown table as a page of its own, which the HTML report shows in place."""
+    title, intro = _intro(table, dataset, defaults, "Bold")
+    header, rows = _wide(table, ("<b>", "</b>"))
+
+    def line(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) + "</tr>"
+
+    body = "\n".join(line(row, "td") for row in rows)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>experiments</title><style>'
+        "body{font-family:sans-serif;font-size:14px} table{border-collapse:collapse} "
+        "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}</style></head><body>\n"
+        f"<h2>{title}</h2>\n<p>{intro}</p>\n<table>\n{line(header, 'th')}\n{body}\n</table>\n</body></html>\n"
     )
-    header = ["exercise", "changes from training", "activation", *(f"{d} hidden layers" for d in depths)]
-    title = f"## Experiments side by side on {dataset}: test accuracy by depth\n\n"
-    return title + intro + markdown.table(header, rows)
