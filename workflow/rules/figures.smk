@@ -114,7 +114,7 @@ FIGURES = {
         input=dict(history=rules.combine_cnn.output.history),
         category="3 The CNN",
         options={
-            "title": f"3. The report's CNN: {cnn_recipe()}, {len(config['cnn']['seeds'])} seed(s), band = {ERRORBAR_TITLE}"
+            "title": f"3. The report's CNN: {cnn_recipe()}, {pipeline.plural(len(config['cnn']['seeds']), 'seed')}, band = {ERRORBAR_TITLE}"
         },
     ),
     "claims_dead_units_relu": dict(

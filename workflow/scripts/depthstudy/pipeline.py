@@ -236,7 +236,12 @@ def cnn_recipe(config: dict) -> str:
     warmup = f"{cnn['warmup_epochs']:g}-epoch warm-up, " if cnn.get("warmup_epochs") else ""
     shift = f", shifts up to {cnn['shift_pixels']} px" if cnn["shift_pixels"] else ""
     rate = f"{warmup}{cnn['lr_schedule']} rate, batch {cnn['batch_size']}{shift}"
-    return f"{cnn['epochs']} epochs of {cnn['optimizer']} ({rate})"
+    return f"{plural(cnn['epochs'], 'epoch')} of {cnn['optimizer']} ({rate})"
+
+
+def plural(n: int, word: str) -> str:
+    """'1 seed', '3 seeds'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def setting_label(config: dict, name: str) -> str:
