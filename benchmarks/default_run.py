@@ -4,8 +4,9 @@
     python benchmarks/default_run.py --study DIR                           # report on a finished run in DIR
     python benchmarks/default_run.py --run DIR --cores 2 --target mlp ...  # a part of the study (here the MLP grid)
 
-DIR is a clone of the repository. ``--run`` starts ``snakemake --cores 4`` there (the README's main
-command; ``--data-dir`` sets ``data_dir``, else Keras downloads MNIST) and samples the CPU time of
+DIR is a clone of the repository. ``--run`` starts ``snakemake --cores 4`` there (the default study,
+four one-thread jobs on the measured 2-core machine; ``--data-dir`` sets ``data_dir``, else Keras
+downloads MNIST) and samples the CPU time of
 Snakemake's own process each second from ``/proc`` into ``DIR/results/benchmarks/snakemake.json``.
 ``--target`` runs only the named targets (``mlp``: every MLP net of the study), ``--cores`` sets the
 cores, ``--configfile`` adds a config file (``tests/config/smoke.yaml``: the smoke study).
@@ -142,7 +143,7 @@ def main() -> None:
     where = options.add_mutually_exclusive_group(required=True)
     where.add_argument("--run", type=Path, help="a clone of the repository: run the default study there")
     where.add_argument("--study", type=Path, help="a clone with a finished default run")
-    options.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4, as the README)")
+    options.add_argument("--cores", type=int, default=4, help="snakemake --cores (default 4)")
     options.add_argument("--configfile", help="a config file on top of config.yaml (e.g. tests/config/smoke.yaml)")
     options.add_argument("--target", nargs="*", default=[], help="targets, not the whole study (mlp: the MLP grid)")
     args = options.parse_args()
