@@ -38,7 +38,8 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     # the schema still guards the config: a typo is refused before anything runs
     (study / "typo.yaml").write_text("training: {widht: 3}\n")
     proc = snakemake(study, "-n", "--configfile", "config.yaml", "typo.yaml", check=False)
-    assert proc.returncode != 0 and "'widht' was unexpected" in proc.stdout and "Job stats" not in proc.stdout
+    assert proc.returncode != 0 and "training.widht in typo.yaml" in proc.stdout and "Job stats" not in proc.stdout
+    assert "did you mean 'width'" in proc.stdout
 
     # the Slurm profile plans the same study (a dry run needs no cluster)
     planned = job_stats(snakemake(study, "-n", "--profile", str(ROOT / "slurm"), "ex1b").stdout)

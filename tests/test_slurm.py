@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+import yaml
 
 from conftest import copy_workflow, job_stats, snakemake
 
@@ -160,7 +161,10 @@ def test_profile_plans_the_default_study_with_only_the_edit_values_filled_in(tmp
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-4000:]
     planned = job_stats(proc.stdout)
-    assert planned["train_mlp"] == 36 and planned["train_cnn"] == 3, planned  # one MLP job per grid cell
+    # one MLP job per grid cell: the exercises' activations x depths, summed over config.yaml's blocks
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    cells = sum(len(block["activations"]) * len(block["depths"]) for block in config["exercises"].values())
+    assert planned["train_mlp"] == cells and planned["train_cnn"] == 3, planned
 
 
 def test_device_gpu_stops_a_job_that_sees_no_gpu_within_seconds(cluster, tmp_path, mnist_dir, capsys):

@@ -112,7 +112,7 @@ def test_smoke_study_outputs(smoke_run):
     for name in ("claims.md", "comparison_with_report.md"):
         assert (results / "tables" / name).stat().st_size > 200
     claims = pd.read_csv(results / "tables/claims.csv")
-    assert set(claims.verdict) <= {"supported", "not supported", "mixed"} and len(claims) == 3
+    assert set(claims.verdict) <= {"supported", "not supported", "mixed"} and len(claims) == 4
     figures = sorted(p.name for p in (results / "figures").glob("*.png"))
     assert "claims_dead_units_relu.png" in figures and "ex1c_gradient_flow_depth6.png" in figures
 
