@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-import yaml
 
 from conftest import copy_workflow, job_stats, snakemake
 
