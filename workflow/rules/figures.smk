@@ -182,7 +182,7 @@ if PHASE:
         category="Beyond the report",
         options={
             "title": f"Trainability of {PHASE['activation']} nets, width {PHASE['width']}, σb² = {PHASE['sigma_b2']}: "
-            "training accuracy over weight variance and depth",
+            "which nets train (P(train) over seeds) over weight variance and depth",
             "activation": PHASE["activation"],
             "sigma_b2": PHASE["sigma_b2"],
             "threshold": PHASE["trains_above"],
