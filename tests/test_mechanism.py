@@ -157,6 +157,10 @@ def test_the_intervention_blocks_validate_and_differ_from_1b_only_where_they_sho
     config = copy.deepcopy(CONFIG)
     validate(config, SCHEMA)
     blocks = {name: config["exercises"][name] for name in config["exercises"] if name.startswith("mechanism_")}
+    # claim (e)'s intervention: cure_batchnorm's nets with Adam
+    assert blocks.pop("mechanism_batchnorm_adam") == dict(
+        config["exercises"]["cure_batchnorm"], activations=["relu"], optimizer="adam", learning_rate=0.001
+    )
     assert set(blocks) == {"mechanism_adam", "mechanism_adam_small_eps", "mechanism_input_rescaled"}
     for block in blocks.values():
         assert block["activations"] == ["relu"] and block["depths"] == config["exercises"]["ex1"]["depths"]

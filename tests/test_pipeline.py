@@ -226,8 +226,8 @@ def test_a_value_that_a_module_reads_changes_the_rules_that_run_it(workflow_copy
     before = hashes(workflow_copy)
     schema = workflow_copy / "schemas" / "config.schema.yaml"
     text = schema.read_text()
-    assert "enum: [relu, tanh, sigmoid, lecun, selu, elu, leaky_relu]" in text
-    schema.write_text(text.replace("selu, elu, leaky_relu]", "selu, elu, leaky_relu, gelu]"))
+    assert "enum: [relu, tanh, sigmoid, lecun, selu, elu, leaky_relu, gelu, silu]" in text
+    schema.write_text(text.replace("leaky_relu, gelu, silu]", "leaky_relu, gelu, silu, mish]"))
     after = hashes(workflow_copy)
     changed = {script for script in before if before[script] != after[script]}
     # names.py reads the activations: the tables and figures change, training and data do not

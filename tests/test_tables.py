@@ -221,7 +221,7 @@ def test_claims_verdicts_follow_the_numbers():
         m = metrics(he_accuracy)
         compared = comparisons.comparisons_table(m, depth)
         table = claims.claims_table(m, acts, grads, compared, depth)
-        table.index = ["a", "b", "c", "d"]
+        table.index = ["a", "b", "c", "d", "e"]
         return table, compared
 
     table, compared = verdicts(0.95)
@@ -230,8 +230,9 @@ def test_claims_verdicts_follow_the_numbers():
     assert "He init, which keeps its variance, beats Glorot (Holm-adjusted p < 0.05)" in table.loc["b", "why"]
     assert table.loc["c", "verdict"] == "mixed"  # ReLU + He and SELU are as good as Tanh
     assert table.loc["d", "verdict"] == "not measured"  # no ReLU probe rows and no intervention blocks here
+    assert table.loc["e", "verdict"] == "not measured"  # no BatchNorm nets here
     assert "95 % CI" in table.loc["c", "numbers"]
     # the same networks far below Tanh: not as good, so zero-centring is all that is left
     assert verdicts(0.80)[0].loc["c", "verdict"] == "supported"
     md = claims.claims_markdown(table.reset_index(drop=True))
-    assert md.count("**Verdict:**") == 4 and "Thresholds:" in md
+    assert md.count("**Verdict:**") == 5 and "Thresholds:" in md

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, optimize
+from scipy import integrate, optimize, special
 from scipy import stats as st
 
 from depthstudy import names, stats, theory
@@ -32,6 +32,11 @@ PHI = {
     "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
             lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))),
     "leaky_relu": (lambda x: np.where(x > 0, x, 0.2 * x), lambda x: np.where(x > 0, 1.0, 0.2)),
+    # GELU through scipy's normal CDF and density, SiLU through its logistic function
+    "gelu": (lambda x: x * special.ndtr(x),
+             lambda x: special.ndtr(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
+    "silu": (lambda x: x * special.expit(x),
+             lambda x: special.expit(x) + x * special.expit(x) * special.expit(-x)),
 }  # fmt: skip
 
 
@@ -58,9 +63,10 @@ def expect2(f, g, q, c):
     return integrate.quad(lambda z1: float(f(r * z1)) * density(z1) * inner(z1), -10, 10)[0]
 
 
-def tanh_scales(s_w2, s_b2):
-    """q*, c* and xi_c of a tanh net, from the definitions alone (Schoenholz et al. 2017, eqs. 3-9)."""
-    phi, dphi = PHI["tanh"]
+def tanh_scales(s_w2, s_b2, name="tanh"):
+    """q*, c* and xi_c of a tanh net (or another smooth one), from the definitions alone (Schoenholz et
+    al. 2017, eqs. 3-9)."""
+    phi, dphi = PHI[name]
     q = optimize.brentq(lambda q: s_w2 * expect(lambda x: phi(x) ** 2, q) + s_b2 - q, 1e-6, 100)
     chi1 = s_w2 * expect(lambda x: dphi(x) ** 2, q)
     if chi1 <= 1:
@@ -92,6 +98,24 @@ def test_tanh_correlation_depth_scale_at_bias_variance_005(s_w2, xi_c):
     assert (got["q_star"], got["c_star"], got["xi_c"]) == pytest.approx((q, c, xi), rel=1e-4)
     assert got["c_star"] <= 1.0
     assert got["decided_by"] == ("both" if s_w2 < 1.761 else "xi_c")
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu"])
+def test_gelu_and_silu_scales_match_the_definitions(name):
+    # slope 1/2 at 0: without biases the boundary chi_1 = 1 of the shrinking signal is sigma_w^2 = 4
+    _, dphi = PHI[name]
+    assert theory.critical_sigma_w2(name, 0.0) == pytest.approx(1 / dphi(0.0) ** 2, rel=1e-6)
+    assert theory.critical_sigma_w2(name, 0.0) == pytest.approx(4.0, rel=1e-6)
+    # with biases the map has a fixed point: q*, c* and xi_c by the independent route, to 1e-4
+    for s_w2, s_b2 in ((1.5, 0.05), (1.9, 0.3)):
+        got = theory.scales(name, s_w2, s_b2)
+        assert got["regime"] == "fixed point"
+        q, c, xi = tanh_scales(s_w2, s_b2, name)
+        assert (got["q_star"], got["c_star"], got["xi_c"]) == pytest.approx((q, c, xi), rel=1e-4)
+        assert got["chi_1"] == pytest.approx(s_w2 * expect(lambda x: dphi(x) ** 2, q), rel=1e-4)
+    # the study's nets have no biases: He's sigma_w^2 = 2 is below the boundary, and q shrinks to 0
+    assert theory.depth_scales(name, "he_normal", 128)["regime"] == theory.NO_FIXED_POINT[0.0]
+    assert theory.depth_scales(name, "he_normal", 128)["critical_sigma_w2"] == pytest.approx(4.0, rel=1e-6)
 
 
 def test_selu_with_lecun_normal_sits_at_unit_variance_and_zero_correlation():
@@ -194,19 +218,32 @@ def test_gaussian_expectations_match_adaptive_quadrature(name):
 
 def test_the_fan_rule_is_keras_own():
     keras = pytest.importorskip("keras")
+    from depthstudy.models import build_mlp
+
     schema = workflow_value("schemas/config.schema.yaml", "$defs")
     assert set(theory.INITIALIZERS) == set(schema["initializer"]["enum"])
-    for name in theory.INITIALIZERS:
+    for name in set(theory.INITIALIZERS) - {"orthogonal"}:
         w = keras.ops.convert_to_numpy(keras.initializers.get({"class_name": name, "config": {"seed": 1}})((784, 128)))
         assert w.var() == pytest.approx(keras_variance(name, 784, 128), rel=0.03), name
         assert theory.weight_variance(name, 784, 128) == pytest.approx(keras_variance(name, 784, 128), rel=1e-12)
+    # orthogonal: orthonormal columns times the gain that puts sigma_w^2 at the boundary (ReLU: 2, Tanh: 1)
+    for activation, gain2 in (("relu", 2.0), ("tanh", 1.0), ("gelu", 4.0)):
+        model = build_mlp(activation, 2, 128, initializer="orthogonal")
+        for layer, fan_in in (("dense_1", 784), ("dense_2", 128)):
+            w = keras.ops.convert_to_numpy(model.get_layer(layer).kernel).astype("float64")
+            assert w.T @ w == pytest.approx(gain2 * np.eye(128), abs=1e-5)
+            assert theory.weight_variance("orthogonal", fan_in, 128, activation) == pytest.approx(gain2 / fan_in)
+        assert theory.sigma_w2("orthogonal", 128, activation=activation) == pytest.approx(gain2, rel=1e-6)
 
 
 def test_unknown_activations_and_initializers_have_no_prediction():
-    with pytest.raises(theory.NoPrediction, match="orthogonal"):
-        theory.profile("tanh", "orthogonal", 128, 5, [80.0])
+    with pytest.raises(theory.NoPrediction, match="xavier"):
+        theory.profile("tanh", "xavier", 128, 5, [80.0])
     with pytest.raises(theory.NoPrediction, match="swish"):
         theory.depth_scales("swish", "glorot_uniform", 128)
+    # sigmoid has no order-to-chaos boundary without biases to set an orthogonal gain by
+    with pytest.raises(theory.NoPrediction, match="orthogonal: 'sigmoid'"):
+        theory.profile("sigmoid", "orthogonal", 128, 5, [80.0])
 
 
 def test_linear_network_closed_forms(monkeypatch):
@@ -246,7 +283,8 @@ def random_network(activation, initializer, depth, width, x, rng):
 @pytest.mark.parametrize(
     "activation,initializer",
     [("relu", "glorot_uniform"), ("relu", "he_normal"), ("tanh", "glorot_uniform"), ("sigmoid", "glorot_uniform"),
-     ("lecun", "glorot_uniform"), ("selu", "lecun_normal"), ("elu", "he_uniform")],
+     ("lecun", "glorot_uniform"), ("selu", "lecun_normal"), ("elu", "he_uniform"), ("gelu", "he_normal"),
+     ("silu", "he_normal")],
 )  # fmt: skip
 def test_predictions_match_random_networks_of_width_128(activation, initializer):
     rng = np.random.default_rng(0)
@@ -258,13 +296,6 @@ def test_predictions_match_random_networks_of_width_128(activation, initializer)
     # log10 of the per-layer rms against the prediction, over 6 networks: well within 0.1
     assert z == pytest.approx(np.log10(p.z_rms.to_numpy()), abs=0.1)
     assert dz - dz[-1] == pytest.approx(np.log10(p.dz_rel.to_numpy()), abs=0.1)
-
-
-def test_batchnorm_at_initialisation_only_rescales_by_its_epsilon():
-    plain = theory.profile("relu", "glorot_uniform", 128, 10, [80.0])
-    bn = theory.profile("relu", "glorot_uniform", 128, 10, [80.0], batchnorm=True)
-    assert bn.z_rms.to_numpy() == pytest.approx(plain.z_rms.to_numpy() * (1 + 1e-3) ** (-np.arange(1, 11) / 2))
-    assert theory.depth_scales("relu", "glorot_uniform", 128, batchnorm=True)["trainable_depth"] is None
 
 
 # --- statistics -------------------------------------------------------------------------------------

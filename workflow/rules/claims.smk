@@ -4,6 +4,19 @@
 # CNN row is a question of its own), so that `claims` needs no CNN.
 # Blocks named mechanism_* test why deep ReLU + Glorot fails (depthstudy.mechanism); claims.md reads them.
 MECHANISM = [name for name in EXERCISES if name.startswith("mechanism_")]
+# claim (e) reads the BatchNorm cure's gradients at initialisation, where it has one
+BATCHNORM_CURE = [
+    name
+    for name in ["cure_batchnorm"]
+    if name in EXERCISES and DEEPEST in EXERCISES[name]["depths"]
+]
+# claims.md reads the grid's gradients at every depth, and claim (e) the BatchNorm cure's at DEEPEST
+CLAIM_GRADIENTS = combined("gradients", GRID, EXERCISES[GRID]["depths"]) + combined(
+    "gradients", BATCHNORM_CURE, DEEPEST
+)
+CLAIM_GRADIENTS_B = seeds_b_files("gradients", [GRID]) + seeds_b_files(
+    "gradients", BATCHNORM_CURE, DEEPEST
+)
 
 
 rule comparisons:
@@ -45,12 +58,12 @@ rule claims_table:
         activations=combined("activations", GRID, EXERCISES[GRID]["depths"])
         + combined("activations", HE_CURE, DEEPEST)
         + combined("activations", MECHANISM, DEEPEST),
-        gradients=combined("gradients", GRID, EXERCISES[GRID]["depths"]),
+        gradients=CLAIM_GRADIENTS,
         # the same files of the second seed set (config seeds_b), for each verdict's stability
         metrics_b=seeds_b_files("metrics", [GRID, LECUN, *CURES, *MECHANISM]),
         activations_b=seeds_b_files("activations", [GRID])
         + seeds_b_files("activations", [HE_CURE, *MECHANISM], DEEPEST),
-        gradients_b=seeds_b_files("gradients", [GRID]),
+        gradients_b=CLAIM_GRADIENTS_B,
         data=rules.prepare_data.output.npz,
     output:
         **table_files("claims"),
@@ -63,6 +76,12 @@ rule claims_table:
         deepest=DEEPEST,
         seeds=SEEDS,
         seeds_b=SEEDS_B,
+        # BatchNorm's batch in training: the theory's gradient growth per layer depends on it
+        batch=(
+            exercise_settings(GRID)["batch_size"]
+            if not BATCHNORM_CURE
+            else exercise_settings(BATCHNORM_CURE[0])["batch_size"]
+        ),
         dataset=DATA["name"],
         code=code_hash("claims_table.py"),
     script:

@@ -172,6 +172,17 @@ FIGURES = {
             "settings": {ex: setting_label(ex) for ex in ["ex1", *CURES]},
         },
     ),
+    "jacobian_spectra": dict(
+        draw="theory_figures.jacobian_spectra",
+        input=dict(
+            jacobian=rules.jacobian_spectra.output.csv,
+            quantiles=rules.jacobian_spectra.output.quantiles,
+        ),
+        category="Beyond the report",
+        options={
+            "title": "The Jacobian of the last hidden layer by the first at initialisation: orthogonal against i.i.d. weights at the same σw²",
+        },
+    ),
 }
 if PHASE:
     FIGURES["phase_diagram"] = dict(

@@ -10,6 +10,7 @@ THEORY_NETS = [
         initializer=exercise_settings(ex)["initializer"],
         batchnorm=exercise_settings(ex)["batchnorm"],
         width=exercise_settings(ex)["width"],
+        batch_size=exercise_settings(ex)["batch_size"],
         input_scale=exercise_settings(ex).get("input_scale", 1),
         depths=EXERCISES[ex]["depths"],
     )
@@ -60,3 +61,27 @@ rule theory_vs_measured:
         code=code_hash("theory_vs_measured.py"),
     script:
         "../scripts/theory_vs_measured.py"
+
+
+# The Jacobian dh_L / dh_1 of every net at initialisation (depthstudy.jacobian): its squared singular
+# values against free-probability theory. Keras draws the kernels; nothing trains.
+rule jacobian_spectra:
+    input:
+        data=rules.prepare_data.output.npz,
+    output:
+        **table_files("jacobian_spectra"),
+        spectra=results("theory/jacobian_spectra.csv"),
+        quantiles=results("theory/jacobian_quantiles.csv"),
+    log:
+        results("logs/jacobian_spectra.log"),
+    localrule: True
+    conda:
+        TRAINING_ENV
+    params:
+        nets=THEORY_NETS,
+        probe=config["probe"],
+        seeds=config["seeds"],
+        dataset=DATA["name"],
+        code=code_hash("jacobian_spectra.py"),
+    script:
+        "../scripts/jacobian_spectra.py"

@@ -10,6 +10,8 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 start_job(sm.log[0], job_name(sm.rule, sm.wildcards))
 frames = io.read_frames({k: sm.input[k] for k in ("metrics", "activations", "gradients")})
 frames = io.with_second_set(frames, sm.input, sm.params.seeds_b)
-table = stable_claims(frames, sm.params.deepest, sm.params.seeds, sm.params.seeds_b, resolution(sm.input.data))
+table = stable_claims(
+    frames, sm.params.deepest, sm.params.seeds, sm.params.seeds_b, resolution(sm.input.data), batch=sm.params.batch
+)
 io.write_csv(table, sm.output.csv)
 io.write_text(claims_markdown(table, sm.params.dataset), sm.output.md)

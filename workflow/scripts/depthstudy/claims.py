@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from depthstudy.comparisons import comparisons_table, describe, find
-from depthstudy.mechanism import mechanism_claim
+from depthstudy.mechanism import batchnorm_claim, mechanism_claim
 from depthstudy.names import GRID, HE_CURE, SELU_CURE
 
 # Thresholds of the verdicts.
@@ -61,17 +61,19 @@ def _vanishing_ratio(grads: pd.DataFrame, activation: str, depth: int) -> float:
 
 
 def claims_table(
-    metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame, deep: int
-) -> pd.DataFrame:
-    """The report's three claims and the mechanism of deep ReLU's failure (depthstudy.mechanism) at
-    ``deep`` layers, the deepest of the report's grid; where a verdict compares
-    networks it reads the Holm-adjusted test of ``comparisons``."""
+    metrics: pd.DataFrame, activations: pd.DataFrame, gradients: pd.DataFrame, comparisons: pd.DataFrame, deep: int,
+    batch: int = 128,
+) -> pd.DataFrame:  # fmt: skip
+    """The report's three claims, the mechanism of deep ReLU's failure and BatchNorm's partial cure
+    (depthstudy.mechanism) at ``deep`` layers, the deepest of the report's grid; where a verdict compares
+    networks it reads the Holm-adjusted test of ``comparisons``. ``batch``: BatchNorm's batch in training."""
     return pd.DataFrame(
         [
             sigmoid_claim(activations, gradients, deep),
             dying_relu_claim(activations, comparisons, deep),
             zero_centred_claim(activations, comparisons, deep),
             mechanism_claim(metrics, activations, gradients, deep),
+            batchnorm_claim(metrics, gradients, deep, batch),
         ]
     )
 
@@ -155,11 +157,13 @@ def zero_centred_claim(activations: pd.DataFrame, comparisons: pd.DataFrame, dee
     )
 
 
-def claims_for(frames: dict[str, pd.DataFrame], deepest: int, resolution: float = 0.0) -> pd.DataFrame:
+def claims_for(
+    frames: dict[str, pd.DataFrame], deepest: int, resolution: float = 0.0, batch: int = 128
+) -> pd.DataFrame:
     """``claims_table`` on one set of frames (metrics, activations, gradients), with the networks'
     comparisons drawn from the same frames."""
     compared = comparisons_table(frames["metrics"], deepest, resolution=resolution)
-    return claims_table(frames["metrics"], frames["activations"], frames["gradients"], compared, deepest)
+    return claims_table(frames["metrics"], frames["activations"], frames["gradients"], compared, deepest, batch)
 
 
 def stable_claims(
@@ -168,6 +172,7 @@ def stable_claims(
     seeds: list[int],
     seeds_b: list[int] | None = None,
     resolution: float = 0.0,
+    batch: int = 128,
 ) -> pd.DataFrame:
     """``claims_for`` on the rows of ``seeds``; where a second, disjoint set ``seeds_b`` is given, also
     on its rows and on both sets' together: verdict_b, verdict_both, and ``stability``, which calls a
@@ -176,7 +181,7 @@ def stable_claims(
         raise ValueError(f"seeds_b {seeds_b} shares seeds with seeds {seeds}: the two sets must be disjoint")
 
     def on(chosen):
-        return claims_for({k: f[f.seed.isin(chosen)] for k, f in frames.items()}, deepest, resolution)
+        return claims_for({k: f[f.seed.isin(chosen)] for k, f in frames.items()}, deepest, resolution, batch)
 
     table = on(seeds)
     if not seeds_b:

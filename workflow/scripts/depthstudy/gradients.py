@@ -4,7 +4,9 @@ One compiled forward and backward pass over the probe per epoch, so recording co
 training epoch and never forces eager execution or per-batch callbacks.
 
 Layer numbering: 1 = first hidden layer, depth + 1 = the output layer. For each layer, z is what
-enters its nonlinearity (after BatchNorm where there is one) and a is what comes out.
+enters its nonlinearity (after BatchNorm where there is one) and a is what comes out. BatchNorm runs
+as in training, on each batch's own statistics (batches of the training's size), and leaves its
+moving averages as they are.
 
 gradients.csv has three quantities per layer: ``weight_grad`` (dL/dW), ``bias_grad`` (dL/db) and
 ``activation_grad`` (dL/dz). activations.csv has the hidden layers' signal statistics and, in a row
@@ -40,6 +42,12 @@ def saturated(activation: str, z: tf.Tensor, a: tf.Tensor) -> tf.Tensor | None:
     return None
 
 
+def _batch_sizes(n: int, batch_size: int | None) -> list[int]:
+    """The probe's n images in batches of ``batch_size`` (the last one smaller), as fit() cuts them."""
+    size = n if not batch_size else min(batch_size, n)
+    return [size] * (n // size) + ([n % size] if n % size else [])
+
+
 def _blocks(model):
     """(dense, activation) layer pairs in order; the last pair is the output layer."""
     blocks, dense = [], None
@@ -70,8 +78,10 @@ def _rms(t: tf.Tensor) -> tf.Tensor:
 class ProbeRecorder:
     """Records ``gradients.csv`` and ``activations.csv`` rows for an MLP built by ``build_mlp``."""
 
-    def __init__(self, model, x_probe: np.ndarray, y_probe: np.ndarray, activation: str):
+    def __init__(self, model, x_probe: np.ndarray, y_probe: np.ndarray, activation: str, batch_size: int | None = None):
         self.model = model
+        # BatchNorm normalises over batches of the training's size, as in training (None: the whole probe)
+        self.bn_batches = _batch_sizes(len(x_probe), batch_size)
         self.activation = activation
         self.x = tf.constant(x_probe)
         self.y = tf.constant(y_probe)
@@ -95,6 +105,8 @@ class ProbeRecorder:
                     zs.append(h)
                     h = layer(h)
                     acts.append(h)
+                elif isinstance(layer, layers.BatchNormalization):
+                    h = self._batch_statistics(layer, h)
                 else:
                     h = layer(h, training=False)
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, h))
@@ -132,6 +144,16 @@ class ProbeRecorder:
             )
         act_stats = tf.stack(hidden) if hidden else tf.zeros([0, len(self.ACTIVATION_STATS)])
         return loss, grads, act_stats, change, output_stats
+
+    def _batch_statistics(self, layer, h):
+        """BatchNorm as in training, on each batch's own mean and variance (the training's batch size),
+        without touching its moving averages: at initialisation its gradients are the ones that train
+        the net, which inference mode (dividing by sqrt(1 + epsilon)) hides (Yang et al. 2019)."""
+        out = []
+        for part in tf.split(h, self.bn_batches):
+            mean, variance = tf.nn.moments(part, axes=[0])
+            out.append(tf.nn.batch_normalization(part, mean, variance, layer.beta, layer.gamma, layer.epsilon))
+        return tf.concat(out, axis=0)
 
     ACTIVATION_STATS = (
         "z_mean",

@@ -139,7 +139,10 @@ def train_mlp_cell(
             trained_on = configure_tensorflow(threads, seed, device, job_name("train_mlp", keys))
             fresh = mlp_model(activation, depth, settings)
             if model is None:
-                model, recorder = fresh, ProbeRecorder(fresh, x_train[probe], y_train[probe], activation)
+                model, recorder = (
+                    fresh,
+                    ProbeRecorder(fresh, x_train[probe], y_train[probe], activation, settings["batch_size"]),
+                )
                 model.optimizer.build(model.trainable_variables)
                 optimizer_start = [v.numpy() for v in model.optimizer.variables]
             else:

@@ -23,11 +23,15 @@ import math
 import numpy as np
 import pandas as pd
 
+from depthstudy import theory
 from depthstudy.names import GRID
-from depthstudy.theory_vs_measured import TRAINS
+from depthstudy.theory_vs_measured import TRAINS, gradient_rate
 
 ADAM, ADAM_SMALL_EPS, RESCALED = "mechanism_adam", "mechanism_adam_small_eps", "mechanism_input_rescaled"
 INTERVENTIONS = (ADAM, ADAM_SMALL_EPS, RESCALED)
+# claim (e): ReLU + BatchNorm trained with SGD (a cure block) and with Adam
+BATCHNORM, BATCHNORM_ADAM = "cure_batchnorm", "mechanism_batchnorm_adam"
+EXPLODES = 10.0  # E[(dL/dz)^2] at layer 1 over the last hidden layer's, beyond which the gradient "explodes"
 
 # Thresholds of the verdict.
 FLAT = 0.5  # dL/dW counts as flat when |log10(rms at layer 1 / rms at the last hidden layer)| <= this
@@ -169,3 +173,61 @@ def mechanism_verdict(dw: float, baseline_trains, rescaled_trains, moved: float)
     words.append("the global rescale " + ("trains" if rescaled_trains else "does not train"))
     words.append("the first layer " + ("moves" if first_moved else "stays"))
     return dict(verdict="mixed", why="; ".join(words))
+
+
+def batchnorm_claim(metrics: pd.DataFrame, gradients: pd.DataFrame, deep: int, batch: int) -> dict:
+    """(e) ReLU + BatchNorm only partly cures depth because BatchNorm explodes the gradient at
+    initialisation (Yang et al. 2019). Adam sets each parameter's step by its own gradient's size, so a
+    gradient that grows layer by layer towards the input no longer decides how far each layer moves:
+    if the explosion is what holds the SGD-trained net back, Adam on the same net cures it; if Adam
+    does not, the explosion does not explain the partial cure. Plain ReLU with Adam at the same depth
+    (mechanism_adam) shows what Adam does without BatchNorm."""
+    predicted = theory.batchnorm_gradient_rate("relu", batch)
+    sel = gradients[(gradients.exercise == BATCHNORM) & (gradients.activation == "relu") & (gradients.depth == deep)]
+    measured = gradient_rate(sel).get((BATCHNORM, "relu", deep), math.nan) if len(sel) else math.nan
+    depths = sorted(metrics.loc[(metrics.exercise == BATCHNORM) & (metrics.activation == "relu"), "depth"].unique())
+    compared = [(ex, d) for ex in (GRID, BATCHNORM, BATCHNORM_ADAM, ADAM) for d in depths]
+    means = {key: accuracy(metrics, *key)[0] for key in compared}
+    best = np.nanmax(list(means.values())) if any(np.isfinite(v) for v in means.values()) else math.nan
+    trains = {key: bool(value >= TRAINS * best) for key, value in means.items() if np.isfinite(value)}
+    rows = {ex: " / ".join(_acc(metrics, ex, d) for d in depths) for ex in (GRID, BATCHNORM, BATCHNORM_ADAM, ADAM)}
+    claim = dict(
+        claim=f"(e) ReLU + BatchNorm at {deep} layers trains only partly because BatchNorm explodes its gradients "
+        "at initialisation (π/(π − 1) per layer in E[(∂L/∂z)²], Yang et al. 2019)",
+        quote="",
+        measurement=f"ReLU + BatchNorm before training, BatchNorm on batch statistics of {batch} images: the growth "
+        f"of E[(∂L/∂z)²] per layer towards the input (fitted over hidden layers 2 to {deep - 1}) against the theory; "
+        "test accuracy of the same net trained with SGD (cure_batchnorm) and with Adam at Keras' defaults "
+        "(mechanism_batchnorm_adam), and of plain ReLU with Adam (mechanism_adam). Thresholds: the gradient "
+        f"explodes when E[(∂L/∂z)²] at layer 1 is over {EXPLODES:g}× the last hidden layer's; a net trains when "
+        f"its mean test accuracy reaches {TRAINS:.0%} of the best of the nets compared here",
+        numbers=f"growth per layer: predicted {predicted:.3f} (π/(π − 1) = {math.pi / (math.pi - 1):.3f} as the "
+        f"batch grows), measured {measured:.3f}, over {deep - 1} layers ×{measured ** (deep - 1):.3g}; test "
+        f"accuracy at {', '.join(map(str, depths))} layers: ReLU SGD {rows[GRID]}; ReLU + BatchNorm SGD "
+        f"{rows[BATCHNORM]}; ReLU + BatchNorm Adam {rows[BATCHNORM_ADAM]}; ReLU Adam {rows[ADAM]}",
+    )
+    return claim | batchnorm_verdict(measured, deep, trains.get((BATCHNORM, deep)), trains.get((BATCHNORM_ADAM, deep)))
+
+
+def batchnorm_verdict(rate: float, deep: int, sgd_trains, adam_trains) -> dict:
+    """The verdict on claim (e) from the measured growth per layer and whether the BatchNorm net trains
+    with SGD and with Adam at ``deep`` layers (None: not run)."""
+    if math.isnan(rate) or sgd_trains is None or adam_trains is None:
+        return dict(verdict="not measured", why="the BatchNorm exercises or their probe statistics are missing")
+    if sgd_trains:
+        return dict(verdict="not tested", why="ReLU + BatchNorm trains at this depth with SGD: no partial cure")
+    explodes = rate ** (deep - 1) > EXPLODES
+    if not explodes:
+        return dict(verdict="not supported", why="the gradient does not explode at this depth")
+    if adam_trains:
+        return dict(
+            verdict="supported",
+            why="the gradient explodes towards the input as predicted, and the same net trains once Adam sets each "
+            "parameter's step by its own gradient's size: consistent with the explosion holding SGD back (Adam "
+            "changes more than that, so this does not exclude other causes)",
+        )
+    return dict(
+        verdict="not supported",
+        why="the gradient explodes, but the same net with Adam, whose steps do not follow the gradient's size, "
+        "does not train either: the explosion alone does not explain the partial cure",
+    )

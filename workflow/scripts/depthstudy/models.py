@@ -8,7 +8,7 @@ import keras
 from keras import layers
 
 from depthstudy.activations import get_activation
-from depthstudy.theory import UNIT_LOGITS
+from depthstudy.theory import UNIT_LOGITS, orthogonal_gain
 
 N_CLASSES = 10
 
@@ -33,6 +33,12 @@ class InputScale(layers.Layer):
         return {**super().get_config(), "scale": self.initial_scale}
 
 
+def _initializer(name: str, activation: str):
+    """Keras' initializer by ``name``; ``orthogonal``: Orthogonal with the gain that puts sigma_w^2 at the
+    activation's order-to-chaos boundary (depthstudy.theory.orthogonal_gain), one instance a layer."""
+    return keras.initializers.Orthogonal(gain=orthogonal_gain(activation)) if name == "orthogonal" else name
+
+
 def build_mlp(
     activation: str,
     depth: int,
@@ -54,7 +60,7 @@ def build_mlp(
     if input_scale != 1:
         model.add(InputScale(1.0 if input_scale == UNIT_LOGITS else input_scale, name="input_scale"))
     for i in range(1, depth + 1):
-        model.add(layers.Dense(width, kernel_initializer=initializer, name=f"dense_{i}"))
+        model.add(layers.Dense(width, kernel_initializer=_initializer(initializer, activation), name=f"dense_{i}"))
         if batchnorm:
             model.add(layers.BatchNormalization(name=f"batchnorm_{i}"))
         model.add(layers.Activation(get_activation(activation), name=f"{activation}_{i}"))

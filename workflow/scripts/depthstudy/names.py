@@ -22,7 +22,7 @@ CNN = "ex3"
 
 # How tables and figures write an activation where its config name is not how a reader knows it.
 DISPLAY = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "lecun": "LeCun", "selu": "SELU", "elu": "ELU",
-           "leaky_relu": "Leaky ReLU"}  # fmt: skip
+           "leaky_relu": "Leaky ReLU", "gelu": "GELU", "silu": "SiLU"}  # fmt: skip
 
 
 def display(activation: str) -> str:

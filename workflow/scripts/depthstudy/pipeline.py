@@ -274,6 +274,15 @@ def check_config(config: dict) -> None:
     for name, block in config["exercises"].items():
         if block.get("epochs", config["training"]["epochs"]) == 0 and block.get("batchnorm"):
             raise ConfigError(f"exercises.{name}: batchnorm with epochs 0 has no batch statistics")
+        if block.get("initializer", config["training"].get("initializer")) == "orthogonal":
+            from depthstudy.theory import critical_sigma_w2  # numpy and scipy: only where it is asked for
+
+            for activation in block["activations"]:
+                if not math.isfinite(critical_sigma_w2(activation, 0.0)):
+                    raise ConfigError(
+                        f"exercises.{name}: initializer orthogonal sets its gain at the activation's order-to-chaos "
+                        f"boundary, and {activation} has none without biases; give it another initializer"
+                    )
     for name in (HE_CURE, SELU_CURE):
         depths = config["exercises"][name]["depths"]
         if deepest(config) not in depths:

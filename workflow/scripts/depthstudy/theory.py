@@ -16,10 +16,10 @@ feeds the next layer. Two details of the study's networks:
 - Layer 1 sees pixels, not Gaussian inputs: W_1 x is Gaussian over the weights with variance
   Var(W_1) |x|^2, so each probe image starts with its own q_1 = Var(W_1) |x|^2, and a predicted rms
   is the square root of the mean of q over the probe images (what the probe measures).
-- The probe runs BatchNormalization in inference mode. Before training its moving statistics are 0
-  and 1, so it divides z by sqrt(1 + epsilon) and nothing else: the epoch-0 profile of a BatchNorm
-  net is a plain net's with sigma_w^2 / (1 + epsilon). Trained, BatchNorm uses batch statistics,
-  which this theory does not describe, so it predicts no trainable depth for them.
+- The probe runs BatchNormalization as training does, on each batch's own statistics. Every unit's
+  z then has mean 0 and variance 1 over the batch, at every layer, and E[(dL/dz)^2] grows towards
+  the input by a factor that no sigma_w^2 changes (Yang et al. 2019; ``batchnorm_gradient_rate``:
+  pi / (pi - 1) for ReLU). The theory names no trainable depth for BatchNorm nets.
 
 Depth scales (``scales``): at the fixed point q*, gradients change by chi_1 = chi(q*) per layer, over
 xi_grad = 1 / |ln chi_1| layers. Two inputs' correlation c follows the c-map to its stable fixed
@@ -36,17 +36,23 @@ plotting environment computes it without TensorFlow.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, special
 
 from depthstudy.formulas import lecun, lecun_derivative
 
 # Keras 3's VarianceScaling behind each initializer name: (scale, mode). All draw with exactly
-# scale / fan variance (the truncated normals are rescaled so that they do).
+# scale / fan variance (the truncated normals are rescaled so that they do). ``orthogonal`` is
+# keras.initializers.Orthogonal: a matrix with orthonormal columns (or rows, whichever are fewer),
+# times a gain, so each entry has variance gain^2 / the larger fan; the study sets the gain so that
+# sigma_w^2 is the activation's order-to-chaos boundary (``orthogonal_gain``).
+CRITICAL = "critical sigma_w^2"
 INITIALIZERS = {
+    "orthogonal": (CRITICAL, "fan_max"),
     "glorot_uniform": (1.0, "fan_avg"),
     "glorot_normal": (1.0, "fan_avg"),
     "he_normal": (2.0, "fan_in"),
@@ -62,6 +68,14 @@ LEAKY_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
 
 def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _normal_cdf(x):
+    return 0.5 * (1.0 + special.erf(x / math.sqrt(2.0)))
+
+
+def _normal_pdf(x):
+    return np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
 
 
 def _elu(x, alpha=1.0):
@@ -80,6 +94,9 @@ ACTIVATIONS = {
     ),
     "elu": (_elu, lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0.0)))),
     "leaky_relu": (lambda x: np.where(x > 0, x, LEAKY_SLOPE * x), lambda x: np.where(x > 0, 1.0, LEAKY_SLOPE)),
+    # Keras' exact GELU (approximate=False): x Phi(x), Phi the standard normal CDF; SiLU (Swish): x sigmoid(x).
+    "gelu": (lambda x: x * _normal_cdf(x), lambda x: _normal_cdf(x) + x * _normal_pdf(x)),
+    "silu": (lambda x: x * _sigmoid(x), lambda x: _sigmoid(x) * (1.0 + x * (1.0 - _sigmoid(x)))),
 }
 
 # E[f(u)], u ~ N(0, 1), by Gauss-Legendre rules on [-12, 0] and [0, 12]. Every activation here has
@@ -117,18 +134,32 @@ def _phi(activation: str):
     return ACTIVATIONS[activation]
 
 
-def weight_variance(initializer: str, fan_in: int, fan_out: int) -> float:
-    """Var of one kernel entry under Keras' ``initializer``."""
+def orthogonal_gain(activation: str) -> float:
+    """The gain of ``initializer: orthogonal``: sqrt of the activation's critical sigma_w^2 at the
+    study's sigma_b^2 of 0 (``critical_sigma_w2``: 2 for ReLU, 1 for tanh, 4 for GELU and SiLU)."""
+    gain2 = critical_sigma_w2(activation, 0.0)
+    if not math.isfinite(gain2):
+        raise NoPrediction(f"initializer orthogonal: {activation!r} has no order-to-chaos boundary at sigma_b^2 = 0 "
+                           "to set its gain by")  # fmt: skip
+    return math.sqrt(gain2)
+
+
+def weight_variance(initializer: str, fan_in: int, fan_out: int, activation: str | None = None) -> float:
+    """Var of one kernel entry under Keras' ``initializer`` (``orthogonal``: with the gain that the study
+    gives it for ``activation``)."""
     if initializer not in INITIALIZERS:
         raise NoPrediction(f"no mean-field prediction for initializer {initializer!r}: not one of {list(INITIALIZERS)}")
     scale, mode = INITIALIZERS[initializer]
-    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    return scale / fan
+    if scale == CRITICAL:
+        scale = orthogonal_gain(activation) ** 2
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2, "fan_max": max(fan_in, fan_out)}
+    return scale / fan[mode]
 
 
-def sigma_w2(initializer: str, width: int, batchnorm: bool = False) -> float:
+def sigma_w2(initializer: str, width: int, batchnorm: bool = False, activation: str | None = None) -> float:
     """sigma_w^2 of the hidden-to-hidden kernels (width x width), BatchNorm's inference scaling included."""
-    return width * weight_variance(initializer, width, width) / (1.0 + BATCHNORM_EPSILON if batchnorm else 1.0)
+    s_w2 = width * weight_variance(initializer, width, width, activation)
+    return s_w2 / (1.0 + BATCHNORM_EPSILON if batchnorm else 1.0)
 
 
 def gauss(f, q) -> np.ndarray:
@@ -168,6 +199,7 @@ def profile(
     depth: int,
     input_sq_norms,
     batchnorm: bool = False,
+    batch: int = 128,
 ) -> pd.DataFrame:
     """Predicted per-layer statistics of an untrained MLP of ``depth`` hidden layers on the probe.
 
@@ -176,15 +208,18 @@ def profile(
     to l+1; NaN at the last), dz_rel (rms of dL/dz relative to the last hidden layer) and dw_rel
     (rms of dL/dW relative to the last hidden layer's, taking E[(dL/dW_l)^2] proportional to
     E[a_{l-1}^2] E[dL/dz_l ^2], which assumes that the probe images' gradients are equally coherent
-    in every layer). The study's nets have Keras' zero biases.
+    in every layer). The study's nets have Keras' zero biases. ``batchnorm``: BatchNorm on batches of
+    ``batch`` images (``batchnorm_profile``).
     """
+    if batchnorm:
+        return batchnorm_profile(activation, initializer, width, depth, batch)
     phi, _ = _phi(activation)
     sq = np.asarray(input_sq_norms, dtype=float).ravel()
     # 64 quantiles stand in for the images: the means below are smooth in q, and it is 16x faster.
     if sq.size > 64:
         sq = np.quantile(sq, (np.arange(64) + 0.5) / 64)
-    s_w2 = sigma_w2(initializer, width, batchnorm)
-    q = weight_variance(initializer, 28 * 28, width) * sq / (1.0 + BATCHNORM_EPSILON if batchnorm else 1.0)
+    s_w2 = sigma_w2(initializer, width, batchnorm, activation)
+    q = weight_variance(initializer, 28 * 28, width, activation) * sq / (1.0 + BATCHNORM_EPSILON if batchnorm else 1.0)
     qs, a2, chis = [], [], []
     for _ in range(depth):
         qs.append(q)
@@ -406,12 +441,18 @@ def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
     )
 
 
-def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False) -> dict:
-    """``scales`` of a net of the study (zero biases); no trainable depth with BatchNorm, whose batch
-    statistics in training this theory does not describe."""
-    out = scales(activation, sigma_w2(initializer, width, batchnorm))
+def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False, batch: int = 128) -> dict:
+    """``scales`` of a net of the study (zero biases), with the order-to-chaos boundary at its sigma_b^2
+    of 0 (``critical_sigma_w2``). With BatchNorm (on batches of ``batch``): q* = 1 after it, chi_1 the
+    gradient's growth per layer (``batchnorm_gradient_rate``), over xi_grad layers, and no trainable
+    depth, which the mean-field rule of 6 xi_c does not give for batch statistics."""
+    out = scales(activation, sigma_w2(initializer, width, False, activation))
+    out["critical_sigma_w2"] = critical_sigma_w2(activation, 0.0)
     if batchnorm:
-        out.update(trainable_depth=None, decided_by="")
+        rate = batchnorm_gradient_rate(activation, batch)
+        out.update(q_star=1.0, chi_1=rate, c_star=math.nan, xi_grad=_scale(rate), xi_c=math.nan, trainable_depth=None,
+                   decided_by="", regime="BatchNorm (batch statistics)",
+                   note=f"BatchNorm: E[(dL/dz)^2] grows by {rate:.4g} per layer towards the input")  # fmt: skip
     return out
 
 
@@ -439,13 +480,136 @@ def finite_width_shift(activation: str, width: int, depth: int, seeds: int = 1) 
 
 
 def critical_sigma_w2(activation: str, s_b2: float, lo: float = 0.3, hi: float = 20.0) -> float:
-    """The order-to-chaos boundary: sigma_w^2 where chi_1 = 1 at bias variance ``s_b2``."""
+    """The order-to-chaos boundary: sigma_w^2 where chi_1 = 1 at bias variance ``s_b2``.
+
+    At sigma_b^2 = 0, for an activation with phi(0) = 0, the signal of an ordered net shrinks towards
+    q = 0, where chi is sigma_w^2 E[phi'(sqrt(q) u)^2] in the limit q -> 0: the boundary is its
+    inverse (1 / phi'(0)^2 for a smooth phi: 1 for tanh, 4 for GELU and SiLU, whose slope at 0 is 1/2;
+    2 for ReLU, whose phi' is 1 on half the inputs). Otherwise the root of chi_1 - 1 in [lo, hi]; NaN
+    where there is none (chi_1 undefined because q grows without bound on one side, as GELU's can)."""
+    phi, dphi = _phi(activation)
+    if s_b2 == 0 and float(phi(np.float64(0.0))) == 0.0:
+        return 1.0 / float(gauss(lambda x: dphi(x) ** 2, Q_SMALL))
     gap = lambda s_w2: _chi_1(activation, s_w2, s_b2)[2] - 1.0  # noqa: E731
-    return float(optimize.brentq(gap, lo, hi, xtol=1e-6))
+    try:
+        return float(optimize.brentq(gap, lo, hi, xtol=1e-6))
+    except ValueError:
+        return math.nan
 
 
 def order_to_chaos(activation: str, s_b2_values) -> pd.DataFrame:
     """The boundary chi_1 = 1 as a curve in (sigma_w^2, sigma_b^2): one critical sigma_w^2 per sigma_b^2."""
     return pd.DataFrame(
         {"sigma_b2": list(s_b2_values), "sigma_w2": [critical_sigma_w2(activation, b) for b in s_b2_values]}
+    )
+
+
+# Pennington, Schoenholz & Ganguli 2017 (Resurrecting the sigmoid in deep learning through dynamical
+# isometry): the squared singular values lambda of the Jacobian J = dh_L / dh_1 of a wide net, through
+# free probability. Each layer l = 2..L multiplies J by W_l and by D_l = diag phi'(z_l); with
+# mu_k(q) = E[phi'(sqrt(q) u)^(2k)], the layer multiplies E[lambda] by sigma_w^2 mu_1 (= chi) and adds
+# mu_2 / mu_1^2 - 1 - s_1 to the normalised variance Var(lambda) / E[lambda]^2, where s_1 (the first
+# coefficient of the weights' S-transform) is -1 for i.i.d. entries (Gaussian or uniform: Keras' Glorot,
+# He and LeCun) and 0 for orthogonal ones. At chi = 1 that is the paper's L (mu_2/mu_1^2 - 1 - s_1): a
+# linear net L (i.i.d.) and 0 (orthogonal: isometric), ReLU 2L and L (mu_2 / mu_1^2 = 2: never
+# isometric), and a critical tanh net with orthogonal weights 0 in the limit q -> 0. Along a net's own q
+# trajectory (q_l need not be at a fixed point) each layer adds its own term.
+def s_1(initializer: str) -> float:
+    """The first S-transform coefficient of the hidden kernels: 0 orthogonal, -1 i.i.d. (every other)."""
+    return 0.0 if initializer == "orthogonal" else -1.0
+
+
+def jacobian_spectrum(activation: str, initializer: str, width: int, depth: int, input_sq_norms) -> dict:
+    """Predicted mean and normalised variance of the squared singular values of dh_L / dh_1 (L = depth)
+    of an untrained net of the study (zero biases), per probe image along its own q trajectory, then
+    averaged over the images: ``mean_sq`` = E[lambda], ``var_sq`` = Var(lambda) / E[lambda]^2."""
+    _, dphi = _phi(activation)
+    sq = np.asarray(input_sq_norms, dtype=float).ravel()
+    s_w2 = sigma_w2(initializer, width, activation=activation)
+    q1 = weight_variance(initializer, 28 * 28, width, activation) * sq
+    qs, chis = trajectory(activation, s_w2, q1, depth)  # (depth, images)
+    inner = qs[1:]  # layers 2..L
+    mu1 = gauss(lambda x: dphi(x) ** 2, inner)
+    mu2 = gauss(lambda x: dphi(x) ** 4, inner)
+    var = np.sum(mu2 / mu1**2 - 1.0 - s_1(initializer), axis=0)
+    return dict(mean_sq=float(np.mean(np.prod(chis[1:], axis=0))), var_sq=float(np.mean(var)))
+
+
+# Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz 2019 (A mean field theory of batch normalization):
+# with BatchNorm on batch statistics, gradients explode at initialisation, whatever sigma_w^2. For a
+# wide net and a batch of B images, a unit's pre-BatchNorm z over the batch is Gaussian and, by the
+# images' symmetry, isotropic once centred: z = s g with g uniform in direction on the centred
+# (B - 1)-dimensional space. BatchNorm maps it to u = P z / sigma, P = I - 11^T / B the centring,
+# sigma^2 = |P z|^2 / B + epsilon; its Jacobian is J = (P - w w^T) / sigma, w = P z / (sqrt(B) sigma).
+# Going back one layer, dL/dz (centred over the batch, so its covariance is a multiple of P) is mapped
+# by sigma_w^2 J D P D J, D = diag phi'(u): E|dL/dz_l|^2 / E|dL/dz_{l+1}|^2 = sigma_w^2 E[tr(J D P D J)]
+# / (B - 1), with s^2 = sigma_w^2 E[phi(u)^T P phi(u)] / (B - 1) from the forward pass. sigma_w^2 cancels
+# (but for epsilon), and for ReLU as B grows the rate tends to 1 / (2 Var relu(u)) = pi / (pi - 1).
+BATCHNORM_SAMPLES = 20000  # Monte Carlo draws of the batch: the rate to about 0.1 %
+
+
+def batchnorm_gradient_rate(activation: str, batch: int, s_w2: float = 1.0, samples: int = BATCHNORM_SAMPLES,
+                            seed: int = 0) -> float:  # fmt: skip
+    """E[(dL/dz_l)^2] / E[(dL/dz_{l+1})^2] of a wide BatchNorm net at initialisation (batch statistics over
+    ``batch`` images), by Monte Carlo over the batch's directions, with Keras' epsilon; see above."""
+    return _batchnorm_rate(activation, int(batch), float(s_w2), int(samples), int(seed))
+
+
+@functools.lru_cache(maxsize=64)
+def _batchnorm_rate(activation: str, batch: int, s_w2: float, samples: int, seed: int) -> float:
+    phi, dphi = _phi(activation)
+    if batch < 4:
+        raise NoPrediction(f"BatchNorm's gradient rate needs a batch of at least 4 images, not {batch}")
+    rng = np.random.default_rng(seed)
+    chunks = [min(2000, samples - start) for start in range(0, samples, 2000)]
+    draws = [rng.standard_normal((n, batch)) for n in chunks]
+    draws = [g - g.mean(axis=1, keepdims=True) for g in draws]  # P g: isotropic on the centred space
+
+    def batchnorm(g, s2):
+        sigma = np.sqrt(s2 * (g**2).sum(axis=1, keepdims=True) / batch + BATCHNORM_EPSILON)
+        return np.sqrt(s2) * g / sigma, sigma
+
+    s2 = 1.0
+    for _ in range(4):  # the forward fixed point of s^2 (epsilon makes u depend on it, slightly)
+        spread = 0.0
+        for g in draws:
+            a = phi(batchnorm(g, s2)[0])
+            spread += float(((a - a.mean(axis=1, keepdims=True)) ** 2).sum())
+        s2 = s_w2 * spread / samples / (batch - 1)
+    # tr(J D P D J) = |P D J|_F^2 = (tr(P D P D) - 2 |b|^2 + |b|^2 |w|^2) / sigma^2, b = P D w, per draw
+    total = 0.0
+    for g in draws:
+        u, sigma = batchnorm(g, s2)
+        w, d = u / np.sqrt(batch), dphi(u)
+        dw = d * w
+        b2 = ((dw - dw.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        d2, d1 = (d**2).sum(axis=1), d.sum(axis=1)
+        trace = d2 - 2 * d2 / batch + d1**2 / batch**2
+        total += float(((trace - 2 * b2 + b2 * (w**2).sum(axis=1)) / sigma[:, 0] ** 2).sum())
+    return s_w2 * total / samples / (batch - 1)
+
+
+def batchnorm_profile(activation: str, initializer: str, width: int, depth: int, batch: int) -> pd.DataFrame:
+    """``profile``'s columns for a BatchNorm net on batch statistics: z after BatchNorm has q = 1 at every
+    layer (gamma 1, beta 0; less epsilon's share), dL/dz grows by ``batchnorm_gradient_rate`` per layer
+    towards the input, and dL/dW_l, which is dL/dz_l over the std of z before BatchNorm times the layer's
+    input, in proportion to dL/dz_l / sqrt(fan-in Var(W_l)), so layer 1's differs by its fan."""
+    phi, _ = _phi(activation)
+    rate = batchnorm_gradient_rate(activation, batch, sigma_w2(initializer, width, False, activation))
+    layer = np.arange(1, depth + 1)
+    dz_rel = rate ** ((depth - layer) / 2.0)
+    fan_var = np.full(depth, sigma_w2(initializer, width, False, activation))
+    fan_var[0] = 28 * 28 * weight_variance(initializer, 28 * 28, width, activation)
+    dw_rel = dz_rel / np.sqrt(fan_var / fan_var[-1])
+    a_rms = math.sqrt(float(gauss(lambda x: phi(x) ** 2, 1.0)))
+    return pd.DataFrame(
+        {
+            "layer": layer,
+            "q": np.ones(depth),
+            "z_rms": np.ones(depth),
+            "a_rms": np.full(depth, a_rms),
+            "chi": np.append(np.full(depth - 1, rate), np.nan),
+            "dz_rel": dz_rel,
+            "dw_rel": dw_rel,
+        }
     )

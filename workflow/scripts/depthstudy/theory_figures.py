@@ -73,13 +73,11 @@ def _xi(value: float) -> str:
 
 
 def signal_nets(theory: pd.DataFrame, scales: pd.DataFrame) -> tuple[int, pd.DataFrame]:
-    """(the deepest depth, every activation x initializer there with its depth scales). A BatchNorm
-    net is left out when its plain twin is there: before training, in the probe's inference mode,
-    the two coincide."""
+    """(the deepest depth, every activation x initializer x BatchNorm there with its depth scales)."""
     depth = int(theory.depth.max())
     deepest = theory.loc[theory.depth == depth, ["exercise", "activation"]].drop_duplicates()
     nets = scales.merge(deepest).sort_values("batchnorm", kind="stable")
-    return depth, nets.drop_duplicates(["activation", "initializer"]).reset_index(drop=True)
+    return depth, nets.drop_duplicates(["activation", "initializer", "batchnorm"]).reset_index(drop=True)
 
 
 def _net_label(net: pd.Series) -> str:
@@ -198,4 +196,59 @@ def phase_diagram(cells: pd.DataFrame, summary: pd.DataFrame, out, plot: dict, t
     )  # the white lines and dots need a dark ground
     fig.suptitle(f"{title}\nafter {phase.CITATION}", fontsize="medium")
     fig.subplots_adjust(bottom=0.22, top=0.84, wspace=0.08, right=0.88)
+    save(fig, out, plot)
+
+
+def isometry_nets(table: pd.DataFrame) -> pd.DataFrame:
+    """The nets that the Jacobian figure sets side by side: for each activation with an orthogonal net,
+    that net and every i.i.d. net of the activation at the same sigma_w^2 (its order-to-chaos boundary:
+    He init for ReLU, Glorot's sigma_w^2 of 1 on square layers for Tanh)."""
+    nets = table.drop_duplicates(["activation", "initializer", "width"])  # the same net in several exercises
+    keep = []
+    for _, net in nets.iterrows():
+        orthogonal = nets[(nets.activation == net.activation) & (nets.initializer == "orthogonal")]
+        if orthogonal.empty:
+            continue
+        gain2 = theory.orthogonal_gain(net.activation) ** 2
+        if np.isclose(theory.sigma_w2(net.initializer, int(net.width), activation=net.activation), gain2):
+            keep.append(net)
+    return pd.DataFrame(keep)
+
+
+def jacobian_spectra(jacobian: pd.DataFrame, quantiles: pd.DataFrame, out, plot: dict, title: str):
+    """Left: one panel per depth (up to three), the distribution of log10(lambda / mean lambda) of each
+    net's Jacobian (the band: the range over seeds of each quantile). Right: Var(lambda)/E[lambda]^2
+    against depth, measured (markers, sd over seeds) and predicted (dashed)."""
+    style(plot)
+    nets = isometry_nets(jacobian)
+    if nets.empty:
+        raise ValueError("jacobian_spectra: no orthogonal net and no i.i.d. net at the same sigma_w^2 to compare")
+    labels = [f"{names.display(n.activation)}, {n.initializer}" for n in nets.itertuples()]
+    colors = dict(zip(labels, sns.color_palette(plot.get("palette"), len(labels)), strict=True))
+    depths = sorted(set(quantiles.depth))
+    shown = depths if len(depths) <= 3 else [depths[0], depths[len(depths) // 2], depths[-1]]
+    fig, axes = plt.subplots(1, len(shown) + 1, figsize=(4.6 * (len(shown) + 1), 4.8))
+    for ax, depth in zip(axes, shown, strict=False):
+        for label, net in zip(labels, nets.itertuples(), strict=True):
+            sel = quantiles[(quantiles.exercise == net.exercise) & (quantiles.activation == net.activation)
+                            & (quantiles.depth == depth)]  # fmt: skip
+            by = sel.groupby("quantile").log10_rel
+            ax.fill_betweenx(by.min().index, by.min().clip(lower=-6), by.max().clip(lower=-6), color=colors[label],
+                             alpha=0.3, lw=0)  # fmt: skip
+            ax.plot(by.median().clip(lower=-6), by.median().index, color=colors[label], lw=1.5)
+        ax.axvline(0, color="grey", lw=0.8, ls=":")
+        ax.set(xlim=(-6, 2), xlabel="log10(λ / mean λ)  (λ = 0 at −6)", ylabel="share of λ below",
+               title=f"{depth} hidden layers")  # fmt: skip
+    right = axes[-1]
+    for label, net in zip(labels, nets.itertuples(), strict=True):
+        sel = jacobian[(jacobian.exercise == net.exercise) & (jacobian.activation == net.activation)]
+        right.errorbar(sel.depth, sel.var_sq_measured, yerr=sel.var_sq_sd.fillna(0), color=colors[label], marker="o",
+                       ls="", capsize=3, label=label)  # fmt: skip
+        right.plot(sel.depth, sel.var_sq_predicted, color=colors[label], **THEORY_LINE)
+    right.plot([], [], color="grey", label="free-probability prediction", **THEORY_LINE)
+    right.set(yscale="symlog", xlabel="hidden layers", ylabel="Var λ / (mean λ)²  (0: isometric)",
+              title="spread of the spectrum")  # fmt: skip
+    right.legend(fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
     save(fig, out, plot)

@@ -41,7 +41,7 @@ def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame
         keys = {k: net[k] for k in NET}
         try:
             scales.append(keys | theory.depth_scales(net["activation"], net["initializer"], net["width"],
-                                                     net["batchnorm"]))  # fmt: skip
+                                                     net["batchnorm"], net.get("batch_size", 128)))  # fmt: skip
         except theory.NoPrediction as err:
             scales.append(keys | {"note": str(err)})
             continue
@@ -58,13 +58,14 @@ def _scaled_profile(net: dict, depth: int, input_sq_norms: np.ndarray) -> pd.Dat
     a number, or unit_logits, which the net measures on itself before training and the theory takes as
     1 / its own predicted rms of the logits, as the net does, in one step."""
     args = (net["activation"], net["initializer"], net["width"], depth)
+    bn = dict(batchnorm=net["batchnorm"], batch=net.get("batch_size", 128))
     scale = net.get("input_scale", 1)
     if scale == theory.UNIT_LOGITS:
-        p = theory.profile(*args, input_sq_norms, net["batchnorm"])
+        p = theory.profile(*args, input_sq_norms, **bn)
         scale = 1.0 / theory.logit_rms(p.a_rms.iloc[-1], net["width"])
     if scale == 1:
-        return theory.profile(*args, input_sq_norms, net["batchnorm"])
-    return theory.profile(*args, input_sq_norms * float(scale) ** 2, net["batchnorm"])
+        return theory.profile(*args, input_sq_norms, **bn)
+    return theory.profile(*args, input_sq_norms * float(scale) ** 2, **bn)
 
 
 def relative_to_last(frame: pd.DataFrame, **filters) -> pd.DataFrame:
@@ -105,6 +106,25 @@ def _weight_grad_scale(gradients: pd.DataFrame) -> pd.Series:
     return np.log10(sel.value).groupby([sel.exercise, sel.activation, sel.depth]).mean()
 
 
+def gradient_rate(gradients: pd.DataFrame) -> pd.Series:
+    """Per (exercise, activation, depth): how much E[(dL/dz)^2] grows per layer towards the input at
+    epoch 0, exp(-slope) of the least-squares line through log(mean over seeds of rms^2) against the
+    layer, over the hidden layers 2..L-1 (the first and last differ: pixels in, the loss's gradient
+    out). NaN below 4 hidden layers."""
+    sel = gradients[(gradients.epoch == 0) & (gradients.quantity == "activation_grad") & (gradients.stat == "rms")]
+    sel = sel[(sel.layer >= 2) & (sel.layer < sel.depth)]
+    square = (sel.value.astype(float) ** 2).groupby([sel.exercise, sel.activation, sel.depth, sel.layer]).mean()
+    rates = {}
+    for key, by_layer in square.groupby(level=["exercise", "activation", "depth"]):
+        layers = by_layer.index.get_level_values("layer").to_numpy()
+        ok = by_layer.to_numpy() > 0
+        if ok.sum() < 2:
+            rates[key] = math.nan
+            continue
+        rates[key] = math.exp(-np.polyfit(layers[ok], np.log(by_layer.to_numpy()[ok]), 1)[0])
+    return pd.Series(rates, dtype=float).rename_axis(["exercise", "activation", "depth"])
+
+
 def _measured(frame: pd.DataFrame, filters: dict) -> pd.Series:
     """Per (exercise, activation, depth): mean over seeds of log10(rms at layer 1 / rms at the last
     hidden layer) at epoch 0; NaN where a value underflowed to 0."""
@@ -139,6 +159,10 @@ def table(
     )
     out["output_measured"] = _output_scale(activations).reindex(out.index)
     out["output_error"] = out.output_predicted - out.output_measured
+    # BatchNorm on batch statistics: the gradient's growth per layer, predicted (Yang et al. 2019) and fitted
+    rate = profile[profile.layer == 1].set_index(keys).chi  # constant over a BatchNorm net's layers
+    out["bn_rate_predicted"] = np.where(out.batchnorm.astype(bool), rate.reindex(out.index), np.nan)
+    out["bn_rate_measured"] = np.where(out.batchnorm.astype(bool), gradient_rate(gradients).reindex(out.index), np.nan)
     # The gradient's growth over the net's own layers, the product of chi along its q trajectory
     # (theory.gradient_growth, averaged over the probe images), and chi's range along the way.
     out["grad_growth"] = first.dz_rel**2
@@ -159,8 +183,9 @@ def table(
     ]
     seeds = relative_to_last(activations, stat="z_rms").query("layer == 1").groupby(keys).seed.nunique()
     seeds = seeds.reindex(pd.MultiIndex.from_frame(out[keys])).fillna(1).astype(int).to_numpy()
-    nets = zip(out.activation, out.width, out.depth, seeds, strict=True)
-    shift = [theory.finite_width_shift(a, w, d, s) for a, w, d, s in nets]
+    nets = zip(out.activation, out.width, out.depth, seeds, out.batchnorm.astype(bool), strict=True)
+    # (Hanin & Nica's shift is for plain nets: BatchNorm renormalises every layer)
+    shift = [theory.finite_width_shift(a, w, d, s) if not bn else (math.nan, math.nan) for a, w, d, s, bn in nets]
     out["signal_finite_width"], out["signal_finite_width_sd"] = np.array(shift).T if shift else ([], [])
     trained = metrics[metrics.epochs > 0]
     ok = trained[~trained.diverged.astype(bool)]
@@ -235,10 +260,17 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         "predicted like ∂L/∂W; *logits*: log10 rms of the output before the softmax, predicted from the last "
         "hidden layer's signal (for ReLU under Glorot, ∝ 2^(−L/2)). Cells: predicted / measured.",
         "",
+        "BatchNorm runs on batch statistics, as in training (batches of the training's size): z after it has "
+        "q = 1 at every layer, and E[(∂L/∂z)²] grows by the same factor per layer towards the input, whatever "
+        "σw² (Yang et al. 2019: π/(π − 1) = 1.467 for ReLU as the batch grows; at a finite batch and for other "
+        "activations by Monte Carlo over the batch, `depthstudy.theory.batchnorm_gradient_rate`). *BatchNorm "
+        "rate*: that factor, predicted / measured (exp(−slope) of log E[(∂L/∂z)²] against the layer over hidden "
+        "layers 2 to L − 1).",
+        "",
     ]
     header = ["exercise", "activation", "init", "hidden layers", "∂L/∂z predicted", "measured", "error",
               "signal predicted", "measured", "error", "finite width", "∂L/∂W predicted", "measured",
-              "∂L/∂W flat", "∂L/∂W scale", "∂L/∂b", "logits", "∏χ (χ range)", "ξ∇", "ξc",
+              "∂L/∂W flat", "∂L/∂W scale", "∂L/∂b", "logits", "∏χ (χ range)", "BatchNorm rate", "ξ∇", "ξc",
               "trainable (theory)", "decided by", "test accuracy", "trains", "verdict"]  # fmt: skip
     rows = []
     for _, r in frame.iterrows():
@@ -251,6 +283,7 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         cells += [_pair(r.dw_spread_predicted, r.dw_spread_measured), number(r.dw_scale_measured, 2)]
         cells += [_pair(r.db_predicted, r.db_measured), _pair(r.output_predicted, r.output_measured)]
         cells.append(f"{r.grad_growth:.3g} ({r.chi_min:.3g}–{r.chi_max:.3g})" if r.depth > 1 else "")
+        cells.append(f"{r.bn_rate_predicted:.3f} / {r.bn_rate_measured:.3f}" if r.batchnorm else "")
         cells += [number(xi, 3 if xi < 10 else 1) for xi in (r.xi_grad, r.xi_c)]
         cells += [r.predicted_trainable, DECIDED.get(r.decided_by, r.decided_by), number(r.test_accuracy, 3)]
         cells += [r.trains, r.verdict if r.verdict == "agrees" else f"**{r.verdict}**"]
