@@ -147,3 +147,39 @@ def test_orthogonal_init_of_an_activation_without_a_boundary_is_refused_naming_t
                   exercises=dict(odd=odd))  # fmt: skip
     with pytest.raises(pipeline.ConfigError, match="exercises.odd: initializer orthogonal .* sigmoid has none"):
         pipeline.check_config(config)
+
+
+# --- residual nets (Yang & Schoenholz 2017) ----------------------------------------------------------
+
+
+def test_residual_relu_signal_grows_by_one_plus_half_sigma_v2_sigma_w2_per_layer():
+    for scale, init, s_w2 in ((0.5, "glorot_uniform", 1.0), (1.0, "he_normal", 2.0)):
+        p = theory.profile("relu", init, 128, 12, [80.0], residual=True, residual_scale=scale)
+        growth = p.q.to_numpy()[2:] / p.q.to_numpy()[1:-1]
+        assert growth == pytest.approx(np.full(10, 1 + scale**2 * s_w2 / 2), rel=1e-9)
+        assert p.chi.to_numpy()[1:-1] == pytest.approx(1 + scale**2 * s_w2 / 2, rel=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_a_residual_keras_net_follows_its_profile(activation):
+    from depthstudy.gradients import ProbeRecorder
+    from depthstudy.models import build_mlp
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((256, 784)) * (rng.random((256, 784)) < 0.2)).astype("float32")
+    y = rng.integers(0, 10, 256)
+    depth, z, dz = 16, [], []
+    for seed in range(3):
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        recorder = ProbeRecorder(build_mlp(activation, depth, 128, residual=True, residual_scale=0.5), x, y, activation)
+        recorder.record(epoch=0)
+        acts, grads = recorder.activations(), recorder.gradients()
+        z.append(acts.query("stat == 'z_rms' and layer <= @depth").value.to_numpy())
+        g = grads.query("quantity == 'activation_grad' and stat == 'rms' and layer <= @depth").value.to_numpy()
+        dz.append(g / g[-1])
+    p = theory.profile(activation, "glorot_uniform", 128, depth, (x.astype(float) ** 2).sum(1), residual=True,
+                       residual_scale=0.5)  # fmt: skip
+    assert np.log10(np.mean(z, axis=0)) == pytest.approx(np.log10(p.z_rms.to_numpy()), abs=0.1)
+    assert np.log10(np.mean(dz, axis=0)) == pytest.approx(np.log10(p.dz_rel.to_numpy()), abs=0.15)

@@ -253,3 +253,11 @@ def test_an_import_that_the_hash_cannot_follow_is_refused(workflow_copy):
     plot.write_text(plot.read_text() + "\nfrom depthstudy import nowhere\n")
     with pytest.raises(ValueError, match="imports depthstudy.nowhere, which is not a module file"):
         hashes(workflow_copy)
+
+
+def test_the_smoke_config_sets_what_each_of_config_yamls_exercises_sets_but_its_sizes():
+    """smoke.yaml is also a whole config of its own (a module's, test_module): an exercise that left its
+    initializer, optimizer or residual setting to config.yaml would then silently train something else."""
+    for name, block in SMOKE["exercises"].items():
+        settings = {k: v for k, v in DEFAULT["exercises"][name].items() if k not in ("activations", "depths")}
+        assert {k: block.get(k) for k in settings} == settings, name

@@ -22,6 +22,8 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
+from depthstudy.models import ResidualBlock
+
 # rms = sqrt(mean(t**2)), the second moment that mean-field theory predicts (depthstudy.theory);
 # the per-layer max drifts from it by a factor that changes with the layer.
 STATS = ("max_abs", "mean_abs", "l2", "rms")
@@ -52,7 +54,9 @@ def _blocks(model):
     """(dense, activation) layer pairs in order; the last pair is the output layer."""
     blocks, dense = [], None
     for layer in model.layers:
-        if isinstance(layer, layers.Dense):
+        if isinstance(layer, ResidualBlock):
+            blocks.append((layer.dense, layer.activation))
+        elif isinstance(layer, layers.Dense):
             dense = layer
         elif isinstance(layer, layers.Activation):
             blocks.append((dense, layer))
@@ -101,7 +105,11 @@ class ProbeRecorder:
         with tf.GradientTape() as tape:
             h = x
             for layer in self.model.layers:
-                if isinstance(layer, layers.Activation):
+                if isinstance(layer, ResidualBlock):  # z and a of its branch; h carries on past it
+                    zs.append(layer.dense(h))
+                    acts.append(layer.activation(zs[-1]))
+                    h = h + layer.mix(acts[-1])
+                elif isinstance(layer, layers.Activation):
                     zs.append(h)
                     h = layer(h)
                     acts.append(h)

@@ -9,7 +9,8 @@ isometric when they all sit near 1 (Pennington, Schoenholz & Ganguli 2017). dept
 
 Each net of the config is drawn afresh, per seed, by Keras' own initializers (the seed of layer l is
 seed * 1000 + l), on the first ``IMAGES`` probe images, in float64. BatchNorm nets are left out: batch
-statistics couple the images of a batch, so one image's Jacobian does not describe them.
+statistics couple the images of a batch, so one image's Jacobian does not describe them; residual nets
+too (their Jacobian is not the product that the theory here describes).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def measure(nets: list[dict], seeds: list[int], x: np.ndarray) -> tuple[pd.DataF
     rows, quantiles = [], []
     levels = np.linspace(0, 1, QUANTILES)
     for net in nets:
-        if net["batchnorm"]:
+        if net["batchnorm"] or net.get("residual"):
             continue
         for depth in (d for d in net["depths"] if d >= 2):
             for seed in seeds:

@@ -33,6 +33,40 @@ class InputScale(layers.Layer):
         return {**super().get_config(), "scale": self.initial_scale}
 
 
+@keras.saving.register_keras_serializable(package="depthstudy", name="ResidualBlock")
+class ResidualBlock(layers.Layer):
+    """h -> h + phi(h W) V: one residual hidden layer of width ``units`` (Yang & Schoenholz 2017's full
+    residual net), V's entries of variance sigma_v^2 / units, sigma_v = ``scale``, no bias. V has mean 0,
+    so the branch adds its variance to the skip's and no mean (a plain h + sigma_v phi(h W) would add
+    ReLU's and Sigmoid's positive means at every layer). Its Dense and Activation are layers of their own
+    (``dense``, ``activation``), so that the probe takes dL/dz of the branch; ``mix`` is V."""
+
+    def __init__(self, units: int, activation: str, initializer="glorot_uniform", scale: float = 1.0, index: int = 0,
+                 **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.units, self.activation_name, self.scale, self.index = units, activation, float(scale), index
+        self.initializer_name = initializer if isinstance(initializer, str) else "orthogonal"
+        self.dense = layers.Dense(units, kernel_initializer=_initializer(self.initializer_name, activation),
+                                  name=f"dense_{index}")  # fmt: skip
+        self.activation = layers.Activation(get_activation(activation), name=f"{activation}_{index}")
+        mix_init = keras.initializers.VarianceScaling(
+            scale=self.scale**2, mode="fan_in", distribution="truncated_normal"
+        )
+        self.mix = layers.Dense(units, use_bias=False, kernel_initializer=mix_init, name=f"mix_{index}")
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+        self.activation.build(input_shape[:-1] + (self.units,))
+        self.mix.build(input_shape[:-1] + (self.units,))
+
+    def call(self, inputs):
+        return inputs + self.mix(self.activation(self.dense(inputs)))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation_name,
+                "initializer": self.initializer_name, "scale": self.scale, "index": self.index}  # fmt: skip
+
+
 def _initializer(name: str, activation: str):
     """Keras' initializer by ``name``; ``orthogonal``: Orthogonal with the gain that puts sigma_w^2 at the
     activation's order-to-chaos boundary (depthstudy.theory.orthogonal_gain), one instance a layer."""
@@ -47,6 +81,8 @@ def build_mlp(
     batchnorm: bool = False,
     name: str | None = None,
     input_scale: float | str = 1,
+    residual: bool = False,
+    residual_scale: float = 1.0,
 ) -> keras.Sequential:
     """``depth`` hidden Dense layers of ``width`` units and a 10-way softmax, on flat 784-pixel input.
 
@@ -54,12 +90,19 @@ def build_mlp(
     pre-activation z is a tensor of its own and the probe can take dL/dz. The parameter count is that
     of the plain Dense(activation=...) stack. ``input_scale`` other than 1 puts an ``InputScale``
     layer before the first Dense (``UNIT_LOGITS``: at 1 until ``scale_to_unit_logits`` sets it).
+    ``residual``: hidden layers 2..depth are ``ResidualBlock``s with branch scale ``residual_scale``
+    (not with BatchNorm).
     """
+    if residual and batchnorm:
+        raise ValueError("residual with batchnorm: not built (a residual block has no BatchNorm)")
     model = keras.Sequential(name=name or f"mlp_{activation}_depth{depth}")
     model.add(keras.Input(shape=(28 * 28,), name="pixels"))
     if input_scale != 1:
         model.add(InputScale(1.0 if input_scale == UNIT_LOGITS else input_scale, name="input_scale"))
     for i in range(1, depth + 1):
+        if residual and i > 1:
+            model.add(ResidualBlock(width, activation, initializer, residual_scale, i, name=f"residual_{i}"))
+            continue
         model.add(layers.Dense(width, kernel_initializer=_initializer(initializer, activation), name=f"dense_{i}"))
         if batchnorm:
             model.add(layers.BatchNormalization(name=f"batchnorm_{i}"))

@@ -200,6 +200,8 @@ def profile(
     input_sq_norms,
     batchnorm: bool = False,
     batch: int = 128,
+    residual: bool = False,
+    residual_scale: float = 1.0,
 ) -> pd.DataFrame:
     """Predicted per-layer statistics of an untrained MLP of ``depth`` hidden layers on the probe.
 
@@ -213,6 +215,8 @@ def profile(
     """
     if batchnorm:
         return batchnorm_profile(activation, initializer, width, depth, batch)
+    if residual:
+        return residual_profile(activation, initializer, width, depth, input_sq_norms, residual_scale)
     phi, _ = _phi(activation)
     sq = np.asarray(input_sq_norms, dtype=float).ravel()
     # 64 quantiles stand in for the images: the means below are smooth in q, and it is 16x faster.
@@ -441,13 +445,18 @@ def scales(activation: str, s_w2: float, s_b2: float = 0.0) -> dict:
     )
 
 
-def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False, batch: int = 128) -> dict:
+def depth_scales(activation: str, initializer: str, width: int, batchnorm: bool = False, batch: int = 128,
+                 residual: bool = False) -> dict:  # fmt: skip
     """``scales`` of a net of the study (zero biases), with the order-to-chaos boundary at its sigma_b^2
     of 0 (``critical_sigma_w2``). With BatchNorm (on batches of ``batch``): q* = 1 after it, chi_1 the
     gradient's growth per layer (``batchnorm_gradient_rate``), over xi_grad layers, and no trainable
     depth, which the mean-field rule of 6 xi_c does not give for batch statistics."""
     out = scales(activation, sigma_w2(initializer, width, False, activation))
     out["critical_sigma_w2"] = critical_sigma_w2(activation, 0.0)
+    if residual:  # no fixed point to read scales at: the growth is each net's own (residual_profile)
+        out.update(q_star=math.nan, chi_1=math.nan, c_star=math.nan, xi_grad=math.nan, xi_c=math.nan,
+                   trainable_depth=math.nan, decided_by="", regime="residual",
+                   note="residual: signal and gradient grow along the net's own layers")  # fmt: skip
     if batchnorm:
         rate = batchnorm_gradient_rate(activation, batch)
         out.update(q_star=1.0, chi_1=rate, c_star=math.nan, xi_grad=_scale(rate), xi_c=math.nan, trainable_depth=None,
@@ -611,5 +620,54 @@ def batchnorm_profile(activation: str, initializer: str, width: int, depth: int,
             "chi": np.append(np.full(depth - 1, rate), np.nan),
             "dz_rel": dz_rel,
             "dw_rel": dw_rel,
+        }
+    )
+
+
+# Yang & Schoenholz 2017 (Mean field residual networks: on the edge of chaos), the full residual net that
+# ``models.ResidualBlock`` builds: h_1 = phi(z_1), and from layer 2 on h_l = h_(l-1) + phi(z_l) V_l,
+# z_l = h_(l-1) W_l, V_l of variance sigma_v^2 / width. With Q_l = E[h_l^2]: q_l = sigma_w^2 Q_(l-1) and
+# Q_l = Q_(l-1) + sigma_v^2 E[phi(z_l)^2] (V has mean 0: the branch adds no mean and no cross term with
+# the skip); going back, E[(dL/dh_(l-1))^2] =
+# (1 + sigma_v^2 chi(q_l)) E[(dL/dh_l)^2]. The signal and the gradient change additively, not by a fixed
+# factor: for ReLU Q grows by (1 + sigma_v^2 sigma_w^2 / 2) per layer, for tanh by steps that shrink as
+# Q grows (Q ~ l), and the gradient of a residual tanh net as exp(Theta(sqrt(l))).
+def residual_profile(activation: str, initializer: str, width: int, depth: int, input_sq_norms,
+                     scale: float) -> pd.DataFrame:  # fmt: skip
+    """``profile``'s columns for a residual net (branch scale sigma_v = ``scale``): z is a branch's
+    pre-activation (q), a_rms the layer's output h (what the next layer and the logits read), chi the
+    factor 1 + sigma_v^2 chi(q_l) by which E[(dL/dh)^2] grows going back through layer l."""
+    phi, dphi = _phi(activation)
+    sq = np.asarray(input_sq_norms, dtype=float).ravel()
+    if sq.size > 64:
+        sq = np.quantile(sq, (np.arange(64) + 0.5) / 64)
+    s_w2 = sigma_w2(initializer, width, False, activation)
+    q = weight_variance(initializer, 28 * 28, width, activation) * sq
+    qs, big_q, slope2, growth = [q], [gauss(lambda x: phi(x) ** 2, q)], [gauss(lambda x: dphi(x) ** 2, q)], []
+    for _ in range(depth - 1):
+        q = s_w2 * big_q[-1]
+        qs.append(q)
+        big_q.append(big_q[-1] + scale**2 * gauss(lambda x: phi(x) ** 2, q))
+        slope2.append(gauss(lambda x: dphi(x) ** 2, q))
+        growth.append(1.0 + scale**2 * s_w2 * slope2[-1])
+    qs, big_q, slope2 = np.array(qs), np.array(big_q), np.array(slope2)  # (depth, images)
+    h_grad = np.ones_like(qs)  # E[(dL/dh_l)^2] / E[(dL/dh_L)^2]
+    for layer in range(depth - 2, -1, -1):
+        h_grad[layer] = h_grad[layer + 1] * growth[layer]
+    branch = np.full((depth, 1), scale**2)
+    branch[0] = 1.0  # layer 1 has no skip: dL/dz_1 = phi'(z_1) dL/dh_1
+    dz2 = (branch * slope2 * h_grad).mean(axis=1)
+    inputs = np.concatenate([[sq.mean() / (28 * 28)], big_q[:-1].mean(axis=1)])
+    dw2 = inputs * dz2
+    chis = np.array([g.mean() for g in growth] + [np.nan]) if depth > 1 else np.array([np.nan])
+    return pd.DataFrame(
+        {
+            "layer": np.arange(1, depth + 1),
+            "q": qs.mean(axis=1),
+            "z_rms": np.sqrt(qs.mean(axis=1)),
+            "a_rms": np.sqrt(big_q.mean(axis=1)),
+            "chi": chis,
+            "dz_rel": np.sqrt(dz2 / dz2[-1]),
+            "dw_rel": np.sqrt(dw2 / dw2[-1]),
         }
     )

@@ -41,7 +41,8 @@ def profiles(nets: list[dict], input_sq_norms: np.ndarray) -> tuple[pd.DataFrame
         keys = {k: net[k] for k in NET}
         try:
             scales.append(keys | theory.depth_scales(net["activation"], net["initializer"], net["width"],
-                                                     net["batchnorm"], net.get("batch_size", 128)))  # fmt: skip
+                                                     net["batchnorm"], net.get("batch_size", 128),
+                                                     net.get("residual", False)))  # fmt: skip
         except theory.NoPrediction as err:
             scales.append(keys | {"note": str(err)})
             continue
@@ -58,7 +59,8 @@ def _scaled_profile(net: dict, depth: int, input_sq_norms: np.ndarray) -> pd.Dat
     a number, or unit_logits, which the net measures on itself before training and the theory takes as
     1 / its own predicted rms of the logits, as the net does, in one step."""
     args = (net["activation"], net["initializer"], net["width"], depth)
-    bn = dict(batchnorm=net["batchnorm"], batch=net.get("batch_size", 128))
+    bn = dict(batchnorm=net["batchnorm"], batch=net.get("batch_size", 128), residual=net.get("residual", False),
+              residual_scale=net.get("residual_scale", 1.0))  # fmt: skip
     scale = net.get("input_scale", 1)
     if scale == theory.UNIT_LOGITS:
         p = theory.profile(*args, input_sq_norms, **bn)
@@ -179,7 +181,8 @@ def table(
         for column in ("xi_grad", "xi_c", "trainable_depth", "decided_by"):
             out.loc[i, column] = own[column]
     out["predicted_trainable"] = [
-        _trainable(bn, d, t) for bn, d, t in zip(out.batchnorm, out.depth, out.trainable_depth, strict=True)
+        "no prediction (residual)" if regime == "residual" else _trainable(bn, d, t)
+        for bn, d, t, regime in zip(out.batchnorm, out.depth, out.trainable_depth, out.regime, strict=True)
     ]
     seeds = relative_to_last(activations, stat="z_rms").query("layer == 1").groupby(keys).seed.nunique()
     seeds = seeds.reindex(pd.MultiIndex.from_frame(out[keys])).fillna(1).astype(int).to_numpy()
