@@ -57,6 +57,7 @@ rule all:
         rules.experiments.output,
         rules.tensorboard.input if config["tensorboard"] else [],
         rules.phase.input if PHASE else [],
+        rules.isometry.input if ISOMETRY else [],
     localrule: True
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from depthstudy import phase_diagram, phase_training, theory
+from depthstudy import isometry, phase_diagram, phase_training, theory
 from depthstudy.phase_training import batch_order, build, dense_layers, initialise, train_row
 
 SETTINGS = dict(activation="tanh", width=16, sigma_b2=0.05, learning_rate=0.05, batch_size=32, snapshots=[3, 10],
@@ -132,3 +132,77 @@ def test_smoke_study_draws_the_phase_diagram(smoke_run):
     md = (results / "tables/phase_trainability.md").read_text()
     assert "Is the paper's result reproduced?" in md and "Schoenholz" in md
     assert (results / "figures/phase_diagram.png").stat().st_size > 10_000
+
+
+# --- dynamical isometry's training speed (workflow/configs/isometry_speed.yaml) ---
+
+
+def test_orthogonal_weights_are_orthogonal_with_the_gaussians_variance_and_the_same_biases():
+    model = build("tanh", 4, 64, 1e-3)
+    initialise(model, 1.5, 0.05, seed=2, weights="gaussian")
+    gaussian = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in dense_layers(model)]
+    initialise(model, 1.5, 0.05, seed=2, weights="orthogonal")
+    orthogonal = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in dense_layers(model)]
+    for (kernel, bias), (g_kernel, g_bias) in zip(orthogonal, gaussian, strict=True):
+        fan_in, fan_out = kernel.shape
+        assert kernel.T @ kernel == pytest.approx(
+            1.5 * np.eye(fan_out), abs=1e-5
+        )  # columns orthonormal, times sigma_w^2
+        assert bias == pytest.approx(g_bias)
+        assert kernel.var() * fan_in == pytest.approx(g_kernel.var() * fan_in, rel=0.25)
+    square = dense_layers(model)[2].kernel.numpy() / math.sqrt(1.5)
+    assert np.linalg.svd(square, compute_uv=False) == pytest.approx(np.ones(64), abs=1e-5)  # an isometry
+    # a wide layer's rows are orthogonal, its columns of unit norm on average
+    wide = phase_training.orthogonal(np.random.default_rng(0).standard_normal((8, 32)))
+    assert wide @ wide.T == pytest.approx(4 * np.eye(8), abs=1e-6) and (wide**2).sum(0).mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="gaussian or orthogonal"):
+        initialise(model, 1.5, 0.05, seed=2, weights="uniform")
+
+
+def test_steps_to_the_target_and_the_speed_up_read_the_snapshots():
+    def net(weights, seed, accuracies, test=0.9):
+        rows = [
+            dict(step=s, split="train_subset", accuracy=a) for s, a in zip([10, 20, 40, 80], accuracies, strict=True)
+        ]
+        frame = pd.DataFrame([*rows, dict(step=80, split="test", accuracy=test)])
+        return frame.assign(depth=40, weights=weights, seed=seed)
+
+    nets = pd.concat([
+        net("gaussian", 0, [0.1, 0.3, 0.6, 0.85]), net("gaussian", 1, [0.1, 0.2, 0.7, 0.9]),
+        net("gaussian", 2, [0.1, 0.1, 0.2, 0.5]),  # never reaches 0.8
+        net("orthogonal", 0, [0.5, 0.85, 0.9, 0.9]), net("orthogonal", 1, [0.4, 0.82, 0.9, 0.9]),
+        net("orthogonal", 2, [0.81, 0.9, 0.9, 0.9]),
+    ])  # fmt: skip
+    assert isometry.steps_to(nets[(nets.weights == "gaussian") & (nets.seed == 2)], 0.8) != isometry.steps_to(
+        nets[(nets.weights == "gaussian") & (nets.seed == 0)], 0.8
+    )
+    (row,) = isometry.speed_table(nets, 0.8, [10, 20, 40, 80]).itertuples()
+    assert (row.gaussian_reached, row.orthogonal_reached) == (2, 3)
+    assert row.gaussian_steps_each == "80/80/—" and row.orthogonal_steps_each == "20/20/10"
+    assert row.gaussian_steps == pytest.approx(80.0) and row.orthogonal_steps == pytest.approx(
+        (20 * 20 * 10) ** (1 / 3)
+    )
+    assert row.speedup == pytest.approx(80 / (20 * 20 * 10) ** (1 / 3))
+    assert row.speedup_lower < row.speedup < row.speedup_upper and 0 < row.p < 0.05
+    md = isometry.isometry_markdown(
+        isometry.speed_table(nets, 0.8, [10, 20, 40, 80]),
+        dict(activation="tanh", width=16, sigma_b2=0.01, learning_rate=0.05, batch_size=64, snapshots=[10, 20, 40, 80],
+             train_subset=500, target_accuracy=0.8),
+        1.4242, "MNIST",
+    )  # fmt: skip
+    assert "80 (80/80/—)" in md and "σw² = 1.4242" in md
+
+
+def test_smoke_study_compares_orthogonal_and_gaussian_training_speed(smoke_run):
+    config = yaml.safe_load((ROOT / "tests/config/smoke.yaml").read_text())["isometry"]
+    nets = sorted((smoke_run / "results/isometry").glob("depth*/seed*/*.csv"))
+    assert len(nets) == 2 * len(config["depths"]) * len(config["seeds"])
+    frame = pd.concat(map(pd.read_csv, nets))
+    assert sorted(frame.weights.unique()) == ["gaussian", "orthogonal"]
+    assert frame.sigma_w2.unique() == pytest.approx([theory.critical_sigma_w2("tanh", config["sigma_b2"])])
+    # the two weight laws train different nets from the same biases and batches
+    by = frame[frame.split == "train_subset"].groupby("weights").accuracy.apply(list)
+    assert by["gaussian"] != by["orthogonal"]
+    table = pd.read_csv(smoke_run / "results/tables/isometry_speed.csv")
+    assert table.depth.tolist() == config["depths"] and table.p.between(0, 1).all()
+    assert "Dynamical isometry" in (smoke_run / "results/tables/isometry_speed.md").read_text()

@@ -63,3 +63,65 @@ if PHASE:
             code=code_hash("phase_table.py"),
         script:
             "../scripts/phase_table.py"
+
+
+# Dynamical isometry's training speed (Pennington et al. 2017): the critical net of a small sigma_b2
+# with Gaussian and with orthogonal weights, trained by the phase diagram's code. On when the config
+# has an `isometry` block (workflow/configs/isometry_speed.yaml). One job per (depth, seed) trains both.
+if ISOMETRY:
+
+    rule train_isometry:
+        input:
+            data=rules.prepare_data.output.npz,
+        output:
+            nets=expand(
+                results("isometry/depth{{depth}}/seed{{seed}}/{weights}.csv"),
+                weights=ISOMETRY_WEIGHTS,
+            ),
+        log:
+            results("logs/train_isometry/depth{depth}/seed{seed}.log"),
+        benchmark:
+            results("benchmarks/train_isometry/depth{depth}/seed{seed}.tsv")
+        priority: lambda wildcards: int(wildcards.depth)
+        conda:
+            TRAINING_ENV
+        threads: config["threads"]["mlp"]
+        resources:
+            mem_mb=booked("train_phase", "mem_mb"),
+            runtime=booked("train_phase", "runtime"),
+            device=config["device"],
+        params:
+            weights=ISOMETRY_WEIGHTS,
+            sigma_w2=ISOMETRY_SIGMA_W2,
+            settings={
+                k: v
+                for k, v in ISOMETRY.items()
+                if k not in ("seeds", "depths", "target_accuracy")
+            },
+            dataset=DATA["key"],
+            code=code_hash("train_isometry.py"),
+        script:
+            "../scripts/train_isometry.py"
+
+    rule isometry_table:
+        input:
+            nets=expand(
+                results("isometry/depth{depth}/seed{seed}/{weights}.csv"),
+                depth=ISOMETRY["depths"],
+                seed=ISOMETRY["seeds"],
+                weights=ISOMETRY_WEIGHTS,
+            ),
+        output:
+            **table_files("isometry_speed"),
+        log:
+            results("logs/isometry_table.log"),
+        localrule: True
+        conda:
+            "../../envs/plotting.yaml"
+        params:
+            settings=ISOMETRY,
+            sigma_w2=ISOMETRY_SIGMA_W2,
+            dataset=DATA["name"],
+            code=code_hash("isometry_table.py"),
+        script:
+            "../scripts/isometry_table.py"

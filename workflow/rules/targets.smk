@@ -46,6 +46,14 @@ if PHASE:
         localrule: True
 
 
+if ISOMETRY:
+
+    rule isometry:
+        input:
+            rules.isometry_table.output,
+        localrule: True
+
+
 rule ex3:
     input:
         rules.cnn_table.output,

@@ -47,13 +47,30 @@ def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
-def initialise(model: keras.Model, sigma_w2: float, sigma_b2: float, seed: int) -> None:
-    """Every kernel N(0, sigma_w^2 / fan_in), every bias N(0, sigma_b^2), the output layer's too;
-    layer l's standard normals come from (seed, l), whatever sigma_w^2. The optimizer restarts."""
+def orthogonal(normals: np.ndarray) -> np.ndarray:
+    """The (semi-)orthogonal matrix of the QR decomposition of ``normals`` (Haar-distributed: the signs
+    of R's diagonal moved into Q), its columns of unit norm (on average, where fan_out > fan_in): a
+    square layer keeps every input's norm, and every z has the variance that N(0, 1 / fan_in) entries
+    give it."""
+    fan_in, fan_out = normals.shape
+    tall = fan_in >= fan_out
+    q, r = np.linalg.qr(normals if tall else normals.T)
+    q = q * np.sign(np.diag(r))
+    return q if tall else q.T * np.sqrt(fan_out / fan_in)
+
+
+def initialise(model: keras.Model, sigma_w2: float, sigma_b2: float, seed: int, weights: str = "gaussian") -> None:
+    """Every kernel N(0, sigma_w^2 / fan_in) (``weights`` gaussian) or sigma_w times an orthogonal
+    matrix (orthogonal), every bias N(0, sigma_b^2), the output layer's too; layer l's standard normals
+    come from (seed, l), whatever sigma_w^2 and weights. The optimizer restarts."""
+    if weights not in ("gaussian", "orthogonal"):
+        raise ValueError(f"weights must be gaussian or orthogonal, not {weights!r}")
     for index, layer in enumerate(dense_layers(model)):
         rng = np.random.default_rng([seed, index])
         fan_in = layer.kernel.shape[0]
-        layer.kernel.assign(rng.standard_normal(layer.kernel.shape) * np.sqrt(sigma_w2 / fan_in))
+        normals = rng.standard_normal(layer.kernel.shape)
+        kernel = normals / np.sqrt(fan_in) if weights == "gaussian" else orthogonal(normals)
+        layer.kernel.assign(kernel * np.sqrt(sigma_w2))
         layer.bias.assign(rng.standard_normal(layer.bias.shape) * np.sqrt(sigma_b2))
     model.optimizer.iterations.assign(0)
 
@@ -75,14 +92,18 @@ def train_row(
     settings: dict,
     threads: int = 1,
     device: str = "auto",
+    weights: str = "gaussian",
+    keys: dict | None = None,
+    rule: str = "train_phase",
 ) -> dict[float, pd.DataFrame]:
-    """Train one net per sigma_w^2 at ``depth`` hidden layers; one tidy frame per net.
+    """Train one net per sigma_w^2 at ``depth`` hidden layers, its weights drawn as ``weights`` says
+    (``initialise``); one tidy frame per net, its first columns ``keys`` (the phase diagram's by default).
 
     Each frame has a row per snapshot step (settings["snapshots"]) with the loss and accuracy on the
     first settings["train_subset"] training images, and a last row with the test set's (split "test").
     """
-    keys = dict(exercise="phase", depth=depth, seed=seed)
-    configure_tensorflow(threads, seed, device, job_name("train_phase", keys))
+    keys = keys or dict(exercise="phase", depth=depth, seed=seed)
+    configure_tensorflow(threads, seed, device, job_name(rule, keys))
     x_train, y_train = flat_pixels(arrays["x_train"]), arrays["y_train"].astype("int32")
     subset = min(settings["train_subset"], len(x_train))
     evaluation = {
@@ -102,7 +123,7 @@ def train_row(
     frames = {}
     for sigma_w2 in sigma_w2s:
         start = time.perf_counter()
-        initialise(model, sigma_w2, settings["sigma_b2"], seed)
+        initialise(model, sigma_w2, settings["sigma_b2"], seed, weights)
         rows, done = [], 0
         for step in snapshots:
             model.fit(segment(done, step), epochs=1, verbose=0, shuffle=False)
@@ -119,8 +140,9 @@ def train_row(
         frames[sigma_w2] = frame
         accuracy = ", ".join(f"{r['accuracy']:.3f}" for r in rows[:-1])
         log.info(
-            "sigma_w^2 %g: training accuracy %s after %s steps, test %.4f, %.1f s",
+            "sigma_w^2 %g%s: training accuracy %s after %s steps, test %.4f, %.1f s",
             sigma_w2,
+            "" if weights == "gaussian" else f", {weights}",
             accuracy,
             "/".join(map(str, snapshots)),
             rows[-1]["accuracy"],
