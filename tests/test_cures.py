@@ -183,3 +183,12 @@ def test_a_residual_keras_net_follows_its_profile(activation):
                        residual_scale=0.5)  # fmt: skip
     assert np.log10(np.mean(z, axis=0)) == pytest.approx(np.log10(p.z_rms.to_numpy()), abs=0.1)
     assert np.log10(np.mean(dz, axis=0)) == pytest.approx(np.log10(p.dz_rel.to_numpy()), abs=0.15)
+
+
+def test_the_residual_laws_read_a_growth_factor_and_tell_a_square_root_law_from_a_linear_one():
+    layers = np.arange(2, 41)
+    assert tvm.growth_per_layer(layers, np.sqrt(1.125**layers)) == pytest.approx(1.125)
+    crossed = np.array([3, 18, 38, 98])
+    assert tvm.sqrt_or_linear(crossed, 0.4 * np.sqrt(crossed))["better"] == "a√L"
+    fits = tvm.sqrt_or_linear(crossed, 0.02 * crossed)
+    assert fits["better"] == "aL" and fits["linear_slope"] == pytest.approx(0.02) and fits["linear_residual"] < 1e-12

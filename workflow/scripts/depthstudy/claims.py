@@ -209,8 +209,7 @@ def claims_markdown(table: pd.DataFrame, dataset: str = "MNIST") -> str:
         lines += [
             f"## {row.claim}",
             "",
-            f"> {row.quote}",
-            "",
+            *([f"> {row.quote}", ""] if row.quote else []),
             f"- **Measurement:** {row.measurement}",
             f"- **Numbers:** {row.numbers}",
             f"- **Verdict:** {row.verdict} ({row.why})",

@@ -194,7 +194,8 @@ def batchnorm_claim(metrics: pd.DataFrame, gradients: pd.DataFrame, deep: int, b
     claim = dict(
         claim=f"(e) ReLU + BatchNorm at {deep} layers trains only partly because BatchNorm explodes its gradients "
         "at initialisation (π/(π − 1) per layer in E[(∂L/∂z)²], Yang et al. 2019)",
-        quote="",
+        quote="we apply batch normalization in order to normalize the data in each mini-batch (thus avoid getting "
+        "too big or too small) (3, the CNN)",
         measurement=f"ReLU + BatchNorm before training, BatchNorm on batch statistics of {batch} images: the growth "
         f"of E[(∂L/∂z)²] per layer towards the input (fitted over hidden layers 2 to {deep - 1}) against the theory; "
         "test accuracy of the same net trained with SGD (cure_batchnorm) and with Adam at Keras' defaults "

@@ -292,3 +292,108 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
         cells += [r.trains, r.verdict if r.verdict == "agrees" else f"**{r.verdict}**"]
         rows.append(cells)
     return "\n".join(lines) + "\n" + markdown_table(header, rows)
+
+
+# --- Residual nets: how the signal and the gradient change along their layers ---------------------
+
+
+def _epoch0(frame: pd.DataFrame, **filters) -> pd.DataFrame:
+    sel = frame[frame.epoch == 0]
+    for column, value in filters.items():
+        sel = sel[sel[column] == value]
+    return sel[(sel.layer <= sel.depth) & (sel.value > 0)]
+
+
+def growth_per_layer(layers, rms) -> float:
+    """The factor by which rms^2 changes per layer: exp of the slope of the least-squares line through
+    log(rms^2) against the layer."""
+    return math.exp(np.polyfit(np.asarray(layers, float), 2 * np.log(np.asarray(rms, float)), 1)[0])
+
+
+def sqrt_or_linear(crossed, log_ratio) -> dict:
+    """Least-squares fits through 0 of ``log_ratio`` against sqrt(crossed) and against crossed (the layers
+    a gradient crosses): each slope and rms residual, and which fits better."""
+    x, y = np.asarray(crossed, float), np.asarray(log_ratio, float)
+    fits = {}
+    for name, u in (("sqrt", np.sqrt(x)), ("linear", x)):
+        a = float(u @ y / (u @ u))
+        fits[f"{name}_slope"], fits[f"{name}_residual"] = a, float(np.sqrt(np.mean((y - a * u) ** 2)))
+    fits["better"] = "a√L" if fits["sqrt_residual"] < fits["linear_residual"] else "aL"
+    return fits
+
+
+def residual_laws(table: pd.DataFrame, profile: pd.DataFrame, gradients: pd.DataFrame,
+                  activations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """For the residual nets of ``table`` (regime residual), before training:
+    per net, the signal's growth per layer (E[z_l^2] / E[z_(l-1)^2], z a branch's input, fitted over
+    hidden layers 2..L), predicted and measured (mean over seeds), and log10(rms dL/dz at layer 2 / at
+    the last hidden layer); per exercise and activation with three depths or more, that log ratio
+    against the layers crossed (L - 2), fitted by a√L and by aL (Yang & Schoenholz 2017: for tanh the
+    gradient grows as exp(Θ(√L)))."""
+    keys = ["exercise", "activation", "depth"]
+    nets = table[table.regime == "residual"][keys]
+    if nets.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    z = _epoch0(activations, stat="z_rms")
+    dz = _epoch0(gradients, quantity="activation_grad", stat="rms")
+    rows = []
+    for net in nets.itertuples(index=False):
+        pick = {k: getattr(net, k) for k in keys}
+        pred = profile.loc[(profile[keys] == pd.Series(pick)).all(axis=1) & (profile.layer >= 2)]
+        row = dict(
+            pick, signal_growth_predicted=growth_per_layer(pred.layer, pred.z_rms) if len(pred) > 1 else math.nan
+        )
+        measured, ratios = [], []
+        for _, seed in z[(z[keys] == pd.Series(pick)).all(axis=1) & (z.layer >= 2)].groupby("seed"):
+            if len(seed) > 1:
+                measured.append(growth_per_layer(seed.layer, seed.value))
+        for _, seed in dz[(dz[keys] == pd.Series(pick)).all(axis=1)].groupby("seed"):
+            by = seed.set_index("layer").value
+            if 2 in by and net.depth in by and net.depth > 2:
+                ratios.append(math.log10(by[2] / by[net.depth]))
+        row["signal_growth_measured"] = float(np.mean(measured)) if measured else math.nan
+        row["signal_growth_error"] = row["signal_growth_measured"] / row["signal_growth_predicted"] - 1
+        row["dz_log_ratio_predicted"] = float(np.log10(pred.dz_rel.iloc[0])) if len(pred) > 1 else math.nan
+        row["dz_log_ratio_measured"] = float(np.mean(ratios)) if ratios else math.nan
+        rows.append(row)
+    per_net = pd.DataFrame(rows)
+    fits = []
+    for (exercise, activation), group in per_net.groupby(["exercise", "activation"], sort=False):
+        group = group.dropna(subset=["dz_log_ratio_measured"])
+        if group.depth.nunique() >= 3:
+            fits.append(dict(exercise=exercise, activation=activation, depths="/".join(map(str, group.depth)),
+                             **sqrt_or_linear(group.depth - 2, group.dz_log_ratio_measured)))  # fmt: skip
+    return per_net, pd.DataFrame(fits)
+
+
+def residual_markdown(per_net: pd.DataFrame, fits: pd.DataFrame) -> str:
+    """The residual nets' section of theory_vs_measured.md ('' without residual nets)."""
+    if per_net.empty:
+        return ""
+    lines = [
+        "",
+        "## Residual nets: the signal's growth and the gradient's law",
+        "",
+        "Before training. *Signal growth*: E[z_l²] / E[z_(l−1)²] per layer (z a block's input to its branch), "
+        "fitted over hidden layers 2 to L, predicted (`theory.residual_profile`: 1 + σv²σw²/2 for ReLU) / "
+        "measured (mean over seeds). *∂L/∂z*: log10(rms at hidden layer 2 / at the last hidden layer), layer 2 "
+        "being the first block with a skip.",
+        "",
+    ]
+    rows = [[r.exercise, names.display(r.activation), r.depth,
+             f"{r.signal_growth_predicted:.4f} / {r.signal_growth_measured:.4f}",
+             number(100 * r.signal_growth_error, 2, sign=True),
+             _pair(r.dz_log_ratio_predicted, r.dz_log_ratio_measured)] for r in per_net.itertuples()]  # fmt: skip
+    header = ["exercise", "activation", "hidden layers", "signal growth per layer", "error %", "∂L/∂z"]
+    lines.append(markdown_table(header, rows))
+    if not fits.empty:
+        lines += [
+            "The measured log10 ratio of ∂L/∂z against the layers it crosses (L − 2), fitted through 0 by a√L "
+            "and by aL (least squares; rms residual in log10):",
+            "",
+        ]
+        rows = [[f.exercise, names.display(f.activation), f.depths, f"{f.sqrt_slope:.3f} ({f.sqrt_residual:.3f})",
+                 f"{f.linear_slope:.4f} ({f.linear_residual:.3f})", f.better] for f in fits.itertuples()]  # fmt: skip
+        lines.append(markdown_table(["exercise", "activation", "depths", "a√L: a (residual)", "aL: a (residual)",
+                                     "fits better"], rows))  # fmt: skip
+    return "\n".join(lines)
