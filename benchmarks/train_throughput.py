@@ -80,7 +80,7 @@ def main() -> None:
     x_flat, y = stream.flat_pixels(arrays["x_train"]), arrays["y_train"]
     settings = dict(
         width=128, epochs=args.epochs, batch_size=args.batch_size, optimizer="sgd", learning_rate=0.01,
-        initializer="glorot_uniform", batchnorm=False,
+        initializer="glorot_uniform", batchnorm=False, residual=False, residual_scale=0.5,
     )  # fmt: skip
     rows: dict[tuple[str, str], dict] = {}
 

@@ -261,3 +261,15 @@ def test_the_smoke_config_sets_what_each_of_config_yamls_exercises_sets_but_its_
     for name, block in SMOKE["exercises"].items():
         settings = {k: v for k, v in DEFAULT["exercises"][name].items() if k not in ("activations", "depths")}
         assert {k: block.get(k) for k in settings} == settings, name
+
+
+def test_every_setting_that_an_exercise_block_sets_reaches_its_jobs():
+    """A key missing from `training` would be dropped from the block's settings, and its nets would
+    silently train as the plain ones (exercise_settings reads `training`'s keys)."""
+    config = pipeline.typed(copy.deepcopy(DEFAULT), SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA).validate(config)
+    for name, block in config["exercises"].items():
+        settings = pipeline.exercise_settings(config, name)
+        for key, value in block.items():
+            if key not in ("activations", "depths"):
+                assert settings.get(key, "dropped") == value, f"exercises.{name}.{key}"

@@ -24,6 +24,8 @@ SETTINGS = dict(
     learning_rate=0.05,
     initializer="glorot_uniform",
     batchnorm=False,
+    residual=False,
+    residual_scale=0.5,
 )
 
 

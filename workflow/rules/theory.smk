@@ -11,8 +11,8 @@ THEORY_NETS = [
         batchnorm=exercise_settings(ex)["batchnorm"],
         width=exercise_settings(ex)["width"],
         batch_size=exercise_settings(ex)["batch_size"],
-        residual=exercise_settings(ex).get("residual", False),
-        residual_scale=exercise_settings(ex).get("residual_scale", 1.0),
+        residual=exercise_settings(ex)["residual"],
+        residual_scale=exercise_settings(ex)["residual_scale"],
         input_scale=exercise_settings(ex).get("input_scale", 1),
         depths=EXERCISES[ex]["depths"],
     )

@@ -64,8 +64,8 @@ def mlp_model(activation: str, depth: int, settings: dict, steps_per_execution: 
         initializer=settings["initializer"],
         batchnorm=settings["batchnorm"],
         input_scale=settings.get("input_scale", 1),
-        residual=settings.get("residual", False),
-        residual_scale=settings.get("residual_scale", 1.0),
+        residual=settings["residual"],
+        residual_scale=settings["residual_scale"],
     )
     compile_classifier(
         model,
