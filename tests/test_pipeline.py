@@ -156,6 +156,7 @@ def test_an_exercise_trains_with_training_overridden_by_its_block_and_says_what_
     assert pipeline.exercise_settings(SMOKE, "cure_he_init") == dict(SMOKE["training"], initializer="he_normal")
     assert pipeline.changed_settings(SMOKE, "cure_he_init") == "initializer he_normal"
     assert pipeline.setting_label(SMOKE, "cure_batchnorm") == "cure_batchnorm: BatchNorm"
+    assert pipeline.setting_label(DEFAULT, "cure_residual") == "cure_residual: residual"  # a switch by its name
     # an exercise that changes nothing is labelled by its initializer
     assert pipeline.changed_settings(SMOKE, "ex1") == "initializer glorot_uniform"
     assert pipeline.deepest(SMOKE) == 6 and pipeline.deepest(DEFAULT) == max(DEFAULT["exercises"]["ex1"]["depths"])

@@ -63,23 +63,30 @@ def saturation(activations: pd.DataFrame, lecun: pd.DataFrame, out, plot: dict, 
 
 def cures_accuracy(metrics: pd.DataFrame, classes: pd.DataFrame, out, plot: dict, title: str, settings: dict):
     """Test accuracy against depth, one panel per activation: the report's networks (ex1) and each cure
-    of that activation, error bars over seeds. ``settings`` names each exercise in the legend."""
+    of that activation, error bars over seeds; a cell whose seeds diverged says how many, in its
+    setting's colour. ``settings`` names each exercise in the legend."""
     style(plot)
-    data = metrics[~metrics.diverged.astype(bool)].assign(
+    metrics = metrics.assign(
         setting=lambda f: f.exercise.map(settings), panel=lambda f: f.activation.map(names.display)
     )
-    order = [settings[e] for e in settings if e in set(data.exercise)]
-    panels = [names.display(a) for a in names.in_order(data.activation)]
+    diverged = metrics.diverged.astype(bool)
+    data = metrics[~diverged]
+    order = [settings[e] for e in settings if e in set(metrics.exercise)]
+    panels = [names.display(a) for a in names.in_order(metrics.activation)]
+    colors = activation_colors(order, plot)
     grid = sns.relplot(
         data, x="depth", y="test_accuracy", hue="setting", hue_order=order, style="setting", style_order=order,
         col="panel", col_order=panels, kind="line", errorbar=seaborn_errorbar(plot), err_style="bars", markers=True,
-        dashes=False, height=3.6, aspect=0.9, palette=activation_colors(order, plot),
+        dashes=False, height=3.6, aspect=0.9, palette=colors,
     )  # fmt: skip
     grid.set_titles("{col_name}")
     grid.set_axis_labels("hidden layers", "test accuracy")
     for ax in grid.axes.flat:
         chance_line(ax, classes)
         ax.set_xticks(sorted(metrics.depth.unique()))
+    for (setting, panel, depth), group in metrics[diverged].groupby(["setting", "panel", "depth"]):
+        grid.axes_dict[panel].annotate(f"{len(group)} diverged", (depth, 0.03), color=colors[setting], ha="center",
+                                       fontsize=8)  # fmt: skip
     grid.set(ylim=(0, 1))
     sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0), ncol=2, title=None, frameon=False)
     grid.figure.suptitle(title, y=1.04)

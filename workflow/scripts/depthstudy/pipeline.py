@@ -209,7 +209,7 @@ def changed_settings(config: dict, name: str) -> str:
     settings = exercise_settings(config, name)
     changed = {k: v for k, v in settings.items() if v != config["training"][k]}
     words = [
-        "BatchNorm" if key == "batchnorm" else f"{key} {value}"
+        "BatchNorm" if key == "batchnorm" else key if value is True else f"{key} {value}"
         for key, value in (changed or {"initializer": settings["initializer"]}).items()
     ]
     return ", ".join(words)
