@@ -274,3 +274,12 @@ def test_every_setting_that_an_exercise_block_sets_reaches_its_jobs():
         for key, value in block.items():
             if key not in ("activations", "depths"):
                 assert settings.get(key, "dropped") == value, f"exercises.{name}.{key}"
+
+
+def test_the_isometry_block_from_the_command_line_is_typed_and_needs_two_seeds():
+    given = {"isometry": {"seeds": ["3", "4"], "target_accuracy": "0.8", "depths": ["40"]}}
+    assert pipeline.typed(given, SCHEMA) == {"isometry": {"seeds": [3, 4], "target_accuracy": 0.8, "depths": [40]}}
+    block = yaml.safe_load((ROOT / "workflow/configs/isometry_speed.yaml").read_text())["isometry"]
+    jsonschema.Draft202012Validator(SCHEMA).validate(DEFAULT | {"isometry": block})
+    with pytest.raises(jsonschema.ValidationError, match="should be non-empty|is too short"):
+        jsonschema.Draft202012Validator(SCHEMA).validate(DEFAULT | {"isometry": block | {"seeds": [0]}})
