@@ -167,7 +167,7 @@ def test_a_config_error_fits_on_a_screen_and_its_first_line_names_the_key_and_fi
             "results/exx1/relu/depth6/seed0/metrics.csv",
             "'exx1' is not an exercise of config.yaml + tests/config/smoke.yaml (did you mean 'ex1'?); "
             "its exercises: ex1, ex1d, ex1d_trained, cure_he_init, cure_batchnorm, cure_selu, cure_gelu_silu, "
-            "cure_orthogonal, mechanism_",
+            "cure_orthogonal, cure_residual, mechanism_",
         ),
         (
             "results/ex1/tahn/depth6/seed0/metrics.csv",
