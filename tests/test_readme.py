@@ -80,7 +80,9 @@ def test_the_readmes_quick_trial_and_its_report_run_as_printed(tmp_path, mnist_d
     assert f"{report} --config data_dir={mnist_dir}" in console
     assert "tables in results/tables/" in console and "each job's log in results/logs/" in console
     # progress takes about six lines a job; with Snakemake's job blocks it took about sixteen
-    assert len(lines) < 8 * 74, len(lines)
+    jobs = int(re.search(r"^total\s+(\d+)$", console, re.M)[1])  # Snakemake's job stats
+    assert f"{jobs} of {jobs} steps (100%) done" in console
+    assert len(lines) < 8 * jobs, len(lines)
 
 
 def test_a_failed_job_is_named_with_its_log_at_the_end(tmp_path, mnist_dir):

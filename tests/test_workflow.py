@@ -112,7 +112,8 @@ def test_smoke_study_outputs(smoke_run):
     for name in ("claims.md", "comparison_with_report.md"):
         assert (results / "tables" / name).stat().st_size > 200
     claims = pd.read_csv(results / "tables/claims.csv")
-    assert set(claims.verdict) <= {"supported", "not supported", "mixed"} and len(claims) == 4
+    # a claim whose failure the smoke study's nets do not show is "not tested" (claim (e): BatchNorm trains there)
+    assert set(claims.verdict) <= {"supported", "not supported", "mixed", "not tested"} and len(claims) == 5
     figures = sorted(p.name for p in (results / "figures").glob("*.png"))
     assert "claims_dead_units_relu.png" in figures and "ex1c_gradient_flow_depth6.png" in figures
 
@@ -129,7 +130,10 @@ def test_smoke_study_puts_theory_and_confidence_beside_every_result(smoke_run):
     relu = theory.set_index(["exercise", "activation", "depth"]).loc[("ex1", "relu", 6)]
     assert relu.dz_predicted == pytest.approx(5 * 0.5 * np.log10(0.5), abs=0.01)
     md = (results / "tables/theory_vs_measured.md").read_text()
-    assert "Tolerance:" in md and sum(line.startswith("| ") for line in md.splitlines()) == len(theory) + 1
+    main, residual = md.split("## Residual nets")  # the residual nets' growth laws follow the main table
+    assert "Tolerance:" in main and sum(line.startswith("| ") for line in main.splitlines()) == len(theory) + 1
+    residual_nets = theory[theory.exercise == "cure_residual"]
+    assert sum(line.startswith("| cure_residual |") for line in residual.splitlines()) == len(residual_nets) == 3
     compared = pd.read_csv(results / "tables/comparisons.csv")
     assert {"LeCun's tanh beats Tanh at 6 layers", "Tanh beats ReLU at 6 layers"} <= set(compared.comparison)
     assert (compared.lower <= compared["diff"]).all() and (compared["diff"] <= compared.upper).all()
@@ -322,7 +326,8 @@ def test_console_shows_progress_and_one_line_per_training_job_and_no_tensorflow_
     lines = console.splitlines()
     assert not [line for line in lines if TF_START_UP.search(line)]
     assert not [line for line in lines if " INFO " in line]  # a job's INFO lines go to its log only
-    assert "74 of 74 steps (100%) done" in console
+    jobs = int(re.search(r"^total\s+(\d+)$", console, re.M)[1])  # Snakemake's job stats
+    assert f"{jobs} of {jobs} steps (100%) done" in console
     # the phase diagram's jobs: one line per net they train
     phase = [
         line
