@@ -191,9 +191,13 @@ def test_adding_a_seed_reruns_each_mlp_cell_and_only_the_new_cnn_seed(smoke_run,
 
 
 def test_second_snakemake_in_the_same_folder_is_refused(smoke_run, mnist_dir):
-    # the first run retrains the (deterministic) smoke CNN: long enough for the second to collide
-    args = ["--cores", "1", "results/ex3/seed0/metrics.csv", "--configfile", "tests/config/smoke.yaml"]
-    args += ["--config", f"data_dir={mnist_dir}", "--forcerun", "train_cnn"]
+    # the first run retrains the (deterministic) smoke CNN and phase rows, one job at a time: long enough
+    # (about 25 s) for the second, which needs a few seconds to start, to collide with it
+    phase = sorted(
+        str(path.relative_to(smoke_run)) for path in (smoke_run / "results/phase").glob("depth*/seed*/*.csv")
+    )
+    args = ["--cores", "1", "results/ex3/seed0/metrics.csv", *phase, "--configfile", "tests/config/smoke.yaml"]
+    args += ["--config", f"data_dir={mnist_dir}", "--forcerun", "train_cnn", "train_phase"]
     first = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=smoke_run, stdout=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
