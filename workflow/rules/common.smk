@@ -5,7 +5,7 @@ import os
 from functools import partial
 from pathlib import Path
 
-from depthstudy import pipeline, theory
+from depthstudy import pipeline
 from depthstudy.code_version import code_hash
 from depthstudy.names import GRID, HE_CURE, LECUN, UNTRAINED
 from depthstudy.pipeline import ConfigError
@@ -141,11 +141,12 @@ PHASE_LABELS = [f"{value:g}" for value in PHASE["sigma_w2"]] if PHASE else []
 ISOMETRY = config.get("isometry")
 ISOMETRY_WEIGHTS = ["gaussian", "orthogonal"]
 # the order-to-chaos boundary at the block's sigma_b2, where the theory puts the isometric nets
-ISOMETRY_SIGMA_W2 = (
-    theory.critical_sigma_w2(ISOMETRY["activation"], ISOMETRY["sigma_b2"])
-    if ISOMETRY
-    else None
-)
+ISOMETRY_SIGMA_W2 = None
+if ISOMETRY:
+    # numpy and scipy at start-up only where they are asked for
+    from depthstudy.theory import critical_sigma_w2
+
+    ISOMETRY_SIGMA_W2 = critical_sigma_w2(ISOMETRY["activation"], ISOMETRY["sigma_b2"])
 
 
 PLOT = config["plot"]

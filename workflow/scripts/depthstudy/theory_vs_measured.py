@@ -70,14 +70,19 @@ def _scaled_profile(net: dict, depth: int, input_sq_norms: np.ndarray) -> pd.Dat
     return theory.profile(*args, input_sq_norms * float(scale) ** 2, **bn)
 
 
+def _epoch0(frame: pd.DataFrame, **filters) -> pd.DataFrame:
+    """The hidden layers' rows of ``frame`` before training that ``filters`` (column=value) select."""
+    sel = frame[frame.epoch == 0]
+    for column, value in filters.items():
+        sel = sel[sel[column] == value]
+    return sel[sel.layer <= sel.depth]
+
+
 def relative_to_last(frame: pd.DataFrame, **filters) -> pd.DataFrame:
     """Epoch-0 rows of the hidden layers (those ``filters`` select), each value divided by its net's
     and seed's value at the last hidden layer; NaN where either underflowed to 0. Theory predicts
     these ratios; the output layer's gradient is the loss's, which it does not."""
-    sel = frame[frame.epoch == 0]
-    for column, value in filters.items():
-        sel = sel[sel[column] == value]
-    sel = sel[sel.layer <= sel.depth]
+    sel = _epoch0(frame, **filters)
     job = ["exercise", "activation", "depth", "seed"]
     last = sel[sel.layer == sel.depth].set_index(job).value
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -297,13 +302,6 @@ def theory_vs_measured_markdown(frame: pd.DataFrame, dataset: str = "MNIST") -> 
 # --- Residual nets: how the signal and the gradient change along their layers ---------------------
 
 
-def _epoch0(frame: pd.DataFrame, **filters) -> pd.DataFrame:
-    sel = frame[frame.epoch == 0]
-    for column, value in filters.items():
-        sel = sel[sel[column] == value]
-    return sel[(sel.layer <= sel.depth) & (sel.value > 0)]
-
-
 def growth_per_layer(layers, rms) -> float:
     """The factor by which rms^2 changes per layer: exp of the slope of the least-squares line through
     log(rms^2) against the layer."""
@@ -334,20 +332,25 @@ def residual_laws(table: pd.DataFrame, profile: pd.DataFrame, gradients: pd.Data
     nets = table[table.regime == "residual"][keys]
     if nets.empty:
         return pd.DataFrame(), pd.DataFrame()
-    z = _epoch0(activations, stat="z_rms")
-    dz = _epoch0(gradients, quantity="activation_grad", stat="rms")
+    # each net's rows, split once (a value that underflowed to 0 has no logarithm)
+    z = _epoch0(activations, stat="z_rms").query("value > 0 and layer >= 2")
+    dz = _epoch0(gradients, quantity="activation_grad", stat="rms").query("value > 0")
+    empty = z.iloc[:0]
+    z_by, dz_by = dict(tuple(z.groupby(keys))), dict(tuple(dz.groupby(keys)))
+    pred_by = dict(tuple(profile[profile.layer >= 2].groupby(keys)))
     rows = []
     for net in nets.itertuples(index=False):
         pick = {k: getattr(net, k) for k in keys}
-        pred = profile.loc[(profile[keys] == pd.Series(pick)).all(axis=1) & (profile.layer >= 2)]
+        key = tuple(pick.values())
+        pred = pred_by.get(key, profile.iloc[:0])
         row = dict(
             pick, signal_growth_predicted=growth_per_layer(pred.layer, pred.z_rms) if len(pred) > 1 else math.nan
         )
         measured, ratios = [], []
-        for _, seed in z[(z[keys] == pd.Series(pick)).all(axis=1) & (z.layer >= 2)].groupby("seed"):
+        for _, seed in z_by.get(key, empty).groupby("seed"):
             if len(seed) > 1:
                 measured.append(growth_per_layer(seed.layer, seed.value))
-        for _, seed in dz[(dz[keys] == pd.Series(pick)).all(axis=1)].groupby("seed"):
+        for _, seed in dz_by.get(key, dz.iloc[:0]).groupby("seed"):
             by = seed.set_index("layer").value
             if 2 in by and net.depth in by and net.depth > 2:
                 ratios.append(math.log10(by[2] / by[net.depth]))
