@@ -35,12 +35,15 @@ TARGETS = (0.992, 0.993)
 # The study's recipe and the candidates tried against it, in the order tried: each changes these keys
 # of workflow/configs/cnn_20_epochs.yaml's recipe.
 SHORT = dict(optimizer="adam", lr_schedule="cosine", shift_pixels=0)
+SECOND = dict(SHORT, epochs=8, learning_rate=0.002, warmup_epochs=0.5)  # candidate 2, which 3-6 vary
 RECIPES = {
     "20 epochs (the study's)": {},
     "1: 8 epochs, peak 0.004, 1-px shifts": dict(SHORT, epochs=8, learning_rate=0.004, warmup_epochs=1, shift_pixels=1),
-    "2: 8 epochs, no shifts": dict(SHORT, epochs=8, learning_rate=0.002, warmup_epochs=0.5),
-    "3: 7 epochs at batch 64": dict(SHORT, epochs=7, batch_size=64, learning_rate=0.002, warmup_epochs=0.5),
-    "4: 8 epochs at batch 64": dict(SHORT, epochs=8, batch_size=64, learning_rate=0.002, warmup_epochs=0.5),
+    "2: 8 epochs, no shifts": SECOND,
+    "3: 7 epochs at batch 64": dict(SECOND, epochs=7, batch_size=64),
+    "4: 8 epochs at batch 64": dict(SECOND, batch_size=64),
+    "5: 8 epochs, peak 0.001": dict(SECOND, learning_rate=0.001),
+    "6: 8 epochs, label smoothing 0.1": dict(SECOND, label_smoothing=0.1),
 }
 
 

@@ -103,12 +103,18 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200
     return proc
 
 
+# The README's quick trial in its offline form, less the MNIST folder (test_readme.py checks the README's words).
+QUICK_TRIAL = ["--cores", "2", "--configfile", "tests/config/smoke.yaml", "--config"]
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory, mnist_dir) -> Path:
-    """The whole smoke study, run once per session; tests read its results and its console (console.txt)."""
+    """The whole smoke study, run once per session as the README's quick trial: its command, with the
+    workflow profile that a clone loads by itself named here instead, so that the tests' own later runs
+    in this folder show Snakemake's job blocks. Tests read its results and its console (console.txt)."""
     work = copy_workflow(tmp_path_factory.mktemp("smoke"))
-    config = ["--configfile", "tests/config/smoke.yaml", "--config", f"data_dir={mnist_dir}"]
-    proc = snakemake(work, "--cores", "2", *config)
+    profile = ["--workflow-profile", str(ROOT / "profiles/default")]
+    proc = snakemake(work, *profile, *QUICK_TRIAL, f"data_dir={mnist_dir}")
     (work / "console.txt").write_text(proc.stdout)
     return work
 

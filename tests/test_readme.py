@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import QUICK_TRIAL, ROOT, copy_workflow, snakemake
 
 OFFLINE = "data_dir=/path/to/mnist"
 
@@ -54,10 +54,11 @@ def test_the_readme_gives_each_command_of_a_first_hour_in_order():
 
 
 @pytest.mark.slow
-def test_the_readmes_quick_trial_and_its_report_run_as_printed(tmp_path, mnist_dir):
-    work = a_clone(tmp_path / "clone")
-    trial = shlex.split(readme_command(rf"smoke\.yaml --config {OFFLINE}$").replace(OFFLINE, f"data_dir={mnist_dir}"))
-    console = snakemake(work, *trial[1:]).stdout
+def test_the_readmes_quick_trial_and_its_report_run_as_printed(smoke_run, mnist_dir):
+    # the session's smoke study is the README's quick trial: the same words, the same workflow profile
+    trial = shlex.split(readme_command(rf"smoke\.yaml --config {OFFLINE}$"))
+    assert trial[1:] == [*QUICK_TRIAL, OFFLINE]
+    work, console = smoke_run, (smoke_run / "console.txt").read_text()
     report = readme_command(r"--report .* --configfile tests/config/smoke\.yaml$")
     snakemake(work, *shlex.split(report)[1:])
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import copy_workflow, snakemake
 from depthstudy import jobs, runtime, stream
-from depthstudy.jobs import cnn_learning_rate, train_mlp
+from depthstudy.jobs import SmoothedSparseCrossentropy, cnn_learning_rate, compile_classifier, train_mlp
 from depthstudy.models import build_cnn, build_mlp
 
 SETTINGS = dict(
@@ -135,7 +135,7 @@ limit_test: 300
 probe: {size: 64, seed: 0}
 cnn:
   {seeds: [0], epochs: 3, batch_size: 64, optimizer: adam, learning_rate: 0.002, lr_schedule: cosine, l2: 0.0005,
-   warmup_epochs: 1, validation_split: 0.1, shift_pixels: 2}
+   warmup_epochs: 1, validation_split: 0.1, shift_pixels: 2, label_smoothing: 0.1}
 threads: {mlp: 1, cnn: 1}
 """
 
@@ -161,6 +161,24 @@ def test_cnn_rate_without_warmup_is_the_plain_schedule():
     cosine = cnn_learning_rate({**settings, "lr_schedule": "cosine", "warmup_epochs": 0}, 10)
     plain = keras.optimizers.schedules.CosineDecay(0.002, 30)
     assert [float(cosine(s)) for s in (0, 7, 15, 30)] == [float(plain(s)) for s in (0, 7, 15, 30)]
+
+
+def test_label_smoothing_on_integer_labels_is_keras_one_hot_smoothing_and_reloads(tmp_path):
+    rng = np.random.default_rng(0)
+    probs, labels = rng.dirichlet(np.ones(10), size=8).astype("float32"), rng.integers(0, 10, 8)
+    one_hot = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(np.eye(10)[labels], probs)
+    assert float(SmoothedSparseCrossentropy(0.1)(labels, probs)) == pytest.approx(float(one_hot), rel=1e-6)
+    plain = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
+    assert float(SmoothedSparseCrossentropy(0.1)(labels, probs)) != pytest.approx(float(plain), rel=1e-3)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(10, activation="softmax")])
+    compile_classifier(model, "adam", 0.001, label_smoothing=0.1)
+    model.fit(rng.normal(size=(16, 3)), rng.integers(0, 10, 16), verbose=0)
+    model.save(tmp_path / "model.keras")  # a resumed CNN job loads its checkpoint so
+    assert keras.saving.load_model(tmp_path / "model.keras").loss.smoothing == 0.1
+    # the test loss stays the plain cross-entropy (plus any L2 penalty), comparable with the report's
+    x, y = rng.normal(size=(32, 3)), rng.integers(0, 10, 32)
+    plain = keras.losses.SparseCategoricalCrossentropy()(y, model.predict(x, verbose=0))
+    assert jobs.evaluate(model, x, y, diverged=False)[0] == pytest.approx(float(plain), rel=1e-5)
 
 
 @pytest.mark.slow  # two workflow runs that train the CNN

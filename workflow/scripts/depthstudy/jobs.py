@@ -43,14 +43,40 @@ def make_optimizer(optimizer: str, learning_rate, options: dict | None = None) -
         raise ValueError(f"optimizer_options {options}: not accepted by the {optimizer} optimizer ({err})") from err
 
 
+@keras.saving.register_keras_serializable(package="depthstudy")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy on integer labels against label-smoothed targets: the true class gets
+    1 - smoothing + smoothing / K and every class smoothing / K (Szegedy et al. 2016), as Keras'
+    ``CategoricalCrossentropy(label_smoothing=...)`` does for one-hot labels."""
+
+    def __init__(self, smoothing: float, name: str = "smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.smoothing = smoothing
+
+    def call(self, y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        one_hot = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "smoothing": self.smoothing}
+
+
 def compile_classifier(
-    model: keras.Model, optimizer: str, learning_rate, steps_per_execution: int = 1, options: dict | None = None
+    model: keras.Model,
+    optimizer: str,
+    learning_rate,
+    steps_per_execution: int = 1,
+    options: dict | None = None,
+    label_smoothing: float = 0.0,
 ):
-    """Cross-entropy on integer labels, accuracy, and the named Keras optimizer (``make_optimizer``)."""
+    """Cross-entropy on integer labels (label-smoothed if ``label_smoothing`` > 0, with the plain one as
+    the metric ``crossentropy``), accuracy, and the named Keras optimizer (``make_optimizer``)."""
+    plain = keras.metrics.SparseCategoricalCrossentropy(name="crossentropy")
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate, options),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=SmoothedSparseCrossentropy(label_smoothing) if label_smoothing else "sparse_categorical_crossentropy",
+        metrics=["accuracy", plain] if label_smoothing else ["accuracy"],
         steps_per_execution=steps_per_execution,
     )
 
@@ -81,6 +107,9 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, diverged: bool) -
     if diverged:
         return math.nan, math.nan
     result = model.evaluate(x, y, batch_size=1024, verbose=0, return_dict=True)
+    if "crossentropy" in result:  # trained on smoothed labels: the test loss is still the plain one
+        penalty = sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses)  # L2, as in Keras' loss
+        return result["crossentropy"] + penalty, float(result["accuracy"])
     return float(result["loss"]), float(result["accuracy"])
 
 
@@ -237,7 +266,12 @@ def train_cnn(
     else:
         model, rows = build_cnn(l2=settings["l2"]), []
         steps_per_epoch = math.ceil(len(x_train) / settings["batch_size"])
-        compile_classifier(model, settings["optimizer"], cnn_learning_rate(settings, steps_per_epoch))
+        compile_classifier(
+            model,
+            settings["optimizer"],
+            cnn_learning_rate(settings, steps_per_epoch),
+            label_smoothing=settings.get("label_smoothing", 0.0),
+        )
 
     start = time.perf_counter()
     rows, diverged = fit_epochs(

@@ -235,7 +235,8 @@ def cnn_recipe(config: dict) -> str:
     cnn = config["cnn"]
     warmup = f"{cnn['warmup_epochs']:g}-epoch warm-up, " if cnn.get("warmup_epochs") else ""
     shift = f", shifts up to {cnn['shift_pixels']} px" if cnn["shift_pixels"] else ""
-    rate = f"{warmup}{cnn['lr_schedule']} rate, batch {cnn['batch_size']}{shift}"
+    smoothing = f", label smoothing {cnn['label_smoothing']:g}" if cnn.get("label_smoothing") else ""
+    rate = f"{warmup}{cnn['lr_schedule']} rate, batch {cnn['batch_size']}{shift}{smoothing}"
     return f"{plural(cnn['epochs'], 'epoch')} of {cnn['optimizer']} ({rate})"
 
 
