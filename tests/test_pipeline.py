@@ -283,3 +283,11 @@ def test_the_isometry_block_from_the_command_line_is_typed_and_needs_two_seeds()
     jsonschema.Draft202012Validator(SCHEMA).validate(DEFAULT | {"isometry": block})
     with pytest.raises(jsonschema.ValidationError, match="should be non-empty|is too short"):
         jsonschema.Draft202012Validator(SCHEMA).validate(DEFAULT | {"isometry": block | {"seeds": [0]}})
+
+
+@pytest.mark.parametrize("name", ["cnn_20_epochs", "cnn_8_epochs_smoothed"])
+def test_a_named_cnn_recipe_sets_every_training_key_so_config_yamls_block_cannot_change_it(name):
+    recipe = yaml.safe_load((ROOT / f"workflow/configs/{name}.yaml").read_text())["cnn"]
+    # what the recipe leaves to config.yaml: the seeds and the settings that are not the recipe's
+    assert set(DEFAULT["cnn"]) - set(recipe) == {"seeds", "l2", "validation_split"}, name
+    jsonschema.Draft202012Validator(SCHEMA).validate(DEFAULT | {"cnn": DEFAULT["cnn"] | recipe})
