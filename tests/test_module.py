@@ -57,6 +57,7 @@ def test_smoke_study_runs_as_a_module_from_another_folder(tmp_path, mnist_dir):
     figures = {p.name for p in (results / "figures").glob("*.png")}
     assert {"ex1b_accuracy_by_depth.png", "claims_dead_units_relu.png", "ex1c_max_gradient_depth6.png"} <= figures
     assert "phase_diagram.png" not in figures and not (results / "phase").exists()
+    assert "jacobian_spectra.png" not in figures  # no orthogonal net to set beside the i.i.d. ones
     assert not (results / "cure_batchnorm").exists() and not (results / "isometry").exists()
 
     snakemake(study, "--report", "results/report.html")

@@ -163,6 +163,13 @@ def depth_figures(name, exercise):
 # cure_* block joins the cures figure. DEEPEST: where claims.md and the cures compare networks.
 DEEPEST = pipeline.deepest(config)
 CURES = [name for name in EXERCISES if name.startswith("cure_")]
+# the exercises with orthogonal weights: the Jacobian figure sets them beside i.i.d. nets at the same
+# sigma_w^2, so without one there is no figure (the Jacobian table still covers every net)
+ORTHOGONAL = [
+    name
+    for name in EXERCISES
+    if pipeline.exercise_settings(config, name)["initializer"] == "orthogonal"
+]
 
 
 def combined(kind, exercise, depths):

@@ -172,7 +172,9 @@ FIGURES = {
             "settings": {ex: setting_label(ex) for ex in ["ex1", *CURES]},
         },
     ),
-    "jacobian_spectra": dict(
+}
+if ORTHOGONAL:
+    FIGURES["jacobian_spectra"] = dict(
         draw="theory_figures.jacobian_spectra",
         input=dict(
             jacobian=rules.jacobian_spectra.output.csv,
@@ -182,8 +184,7 @@ FIGURES = {
         options={
             "title": "The Jacobian of the last hidden layer by the first at initialisation: orthogonal against i.i.d. weights at the same σw²",
         },
-    ),
-}
+    )
 if PHASE:
     FIGURES["phase_diagram"] = dict(
         draw="theory_figures.phase_diagram",

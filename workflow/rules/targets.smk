@@ -31,7 +31,7 @@ rule theory:
         rules.theory_vs_measured.output,
         rules.plot_theory_signal_propagation.output,
         rules.jacobian_spectra.output,
-        rules.plot_jacobian_spectra.output,
+        rules.plot_jacobian_spectra.output if ORTHOGONAL else [],
         depth_figures("ex1c_theory", GRID),
         depth_figures("ex1d_gradients", UNTRAINED),
     localrule: True
