@@ -72,11 +72,13 @@ def compile_classifier(
 ):
     """Cross-entropy on integer labels (label-smoothed if ``label_smoothing`` > 0, with the plain one as
     the metric ``crossentropy``), accuracy, and the named Keras optimizer (``make_optimizer``)."""
-    plain = keras.metrics.SparseCategoricalCrossentropy(name="crossentropy")
+    metrics = ["accuracy"]
+    if label_smoothing:
+        metrics.append(keras.metrics.SparseCategoricalCrossentropy(name="crossentropy"))
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate, options),
         loss=SmoothedSparseCrossentropy(label_smoothing) if label_smoothing else "sparse_categorical_crossentropy",
-        metrics=["accuracy", plain] if label_smoothing else ["accuracy"],
+        metrics=metrics,
         steps_per_execution=steps_per_execution,
     )
 
